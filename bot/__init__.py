@@ -1,0 +1,1 @@
+"""Rasa project (run by the Rasa env) and its custom actions (run by the api)."""

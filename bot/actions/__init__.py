@@ -1,0 +1,5 @@
+"""Custom Rasa actions, written against rasa-sdk and executed inside the api process."""
+
+from bot.actions.faq import ActionAnswerFaq
+
+__all__ = ["ActionAnswerFaq"]

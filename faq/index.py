@@ -1,0 +1,151 @@
+"""Build and load the FAQ search index (dense FAISS + Kiwi BM25) over every phrasing.
+
+A build writes into a hidden staging folder, renames it into place, then swaps
+the ``current`` symlink with one atomic ``os.replace``: a reader never sees a
+half-built index, and the previous one keeps serving until the swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from faq.embedder import Embedder
+from faq.korean import lexical_terms
+from faq.paths import index_root
+from faq.store import FaqStore
+
+# Exact search is fastest and exact up to tens of thousands of vectors; past
+# that HNSW keeps single-query latency flat as the FAQ grows.
+APPROXIMATE_FROM = 20_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    entry_id: str
+    text: str
+
+
+def collect_phrasings(store: FaqStore) -> list[Phrasing]:
+    return [Phrasing(entry.id, text) for entry in store.entries for text in entry.phrasings]
+
+
+def index_key(store: FaqStore, model_spec: str) -> str:
+    model_hash = hashlib.sha256(model_spec.encode()).hexdigest()[:8]
+    return f"{store.fingerprint()}-{model_hash}-v{INDEX_FORMAT}"
+
+
+def make_faiss_index(vectors: np.ndarray):  # -> faiss.Index
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) >= APPROXIMATE_FROM:
+        index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(vectors)
+    return index
+
+
+def build_index(
+    store: FaqStore,
+    embedder: Embedder,
+    root: Path | None = None,
+    progress: Callable[[str], None] = print,
+    force: bool = False,
+) -> Path:
+    """Build (or reuse) the index for ``store`` and make it current. Returns its folder."""
+    import faiss
+
+    root = root or index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    key = index_key(store, embedder.spec)
+    final = root / key
+    if final.exists() and not force:
+        progress(f"[index] up to date ({key})")
+        _point_current(root, final)
+        return final
+    phrasings = collect_phrasings(store)
+    progress(f"[index] embedding {len(phrasings)} phrasings of {len(store.entries)} entries")
+    started = time.perf_counter()
+    vectors = embedder.encode([p.text for p in phrasings], show_progress=True)
+    index = make_faiss_index(vectors)
+    staging = root / f".{key}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    faiss.write_index(index, str(staging / "dense.faiss"))
+    (staging / "phrasings.json").write_text(
+        json.dumps([[p.entry_id, p.text] for p in phrasings], ensure_ascii=False), encoding="utf-8"
+    )
+    meta = {
+        "key": key,
+        "model": embedder.spec,
+        "entries": len(store.entries),
+        "phrasings": len(phrasings),
+        "index_type": type(index).__name__,
+        "build_seconds": round(time.perf_counter() - started, 2),
+    }
+    (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    staging.rename(final)
+    _point_current(root, final)
+    progress(f"[index] built {meta['index_type']} in {meta['build_seconds']} s -> {final}")
+    return final
+
+
+def _point_current(root: Path, target: Path) -> None:
+    link = root / "current"
+    tmp = root / f".current.{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(target.name)
+    os.replace(tmp, link)
+
+
+class LoadedIndex:
+    """A read-only index: FAISS over phrasings plus an in-memory BM25."""
+
+    def __init__(self, folder: Path) -> None:
+        import bm25s
+        import faiss
+
+        self.folder = folder.resolve()
+        self.meta = json.loads((self.folder / "meta.json").read_text(encoding="utf-8"))
+        self.phrasings = [
+            Phrasing(entry_id, text)
+            for entry_id, text in json.loads((self.folder / "phrasings.json").read_text(encoding="utf-8"))
+        ]
+        self.dense = faiss.read_index(str(self.folder / "dense.faiss"))
+        self.bm25 = bm25s.BM25()
+        corpus = [lexical_terms(p.text) or ["∅"] for p in self.phrasings]
+        self.bm25.index(corpus, show_progress=False)
+
+    @classmethod
+    def current(cls, root: Path | None = None) -> LoadedIndex:
+        link = (root or index_root()) / "current"
+        if not link.exists():
+            raise FileNotFoundError(f"no FAQ index at {link}; run `minwon index build` (or `make index`)")
+        return cls(link.resolve())
+
+    def dense_search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.dense.ntotal)
+        scores, ids = self.dense.search(query_vector.reshape(1, -1), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def bm25_scores(self, terms: list[str]) -> np.ndarray:
+        if not terms:
+            return np.zeros(len(self.phrasings), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)

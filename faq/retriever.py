@@ -1,0 +1,197 @@
+"""Hybrid FAQ retrieval: dense FAISS + Kiwi BM25, fused per entry, with a confidence call.
+
+Every phrasing of an entry is indexed; each retriever ranks entries by their
+best phrasing, and the two rankings are fused with weighted reciprocal rank
+fusion. Answers are always the curated text of the chosen entry.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from faq.embedder import Embedder
+from faq.index import LoadedIndex
+from faq.korean import lexical_terms
+from faq.store import FaqStore
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Fusion and confidence settings (tuned on the dev set; see evaluation/)."""
+
+    rrf_k: float = 10.0
+    dense_weight: float = 2.0
+    bm25_weight: float = 1.0
+    candidates: int = 50
+    # Dense cosine (query-prompt e5) of the best phrasing: at or above
+    # ``confident_similarity`` with the runner-up entry clearly behind, answer
+    # directly; below ``in_scope_similarity`` with no lexical evidence, the
+    # question is not about anything in the FAQ.
+    confident_similarity: float = 0.90
+    confident_margin: float = 0.015
+    in_scope_similarity: float = 0.895
+    min_bm25: float = 1.0
+    # When dense cannot separate two close entries, a clear BM25 lead for
+    # the same entry settles it (both retrievers agree).
+    agreement_bm25_lead: float = 1.3
+
+
+@dataclass
+class ResultItem:
+    id: str
+    question: str
+    answer: str
+    score: float
+    similarity: float = 0.0
+    matched: str = ""
+
+
+@dataclass
+class SearchResult:
+    query: str
+    confident: bool
+    results: list[ResultItem] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "confident": self.confident,
+            "results": [
+                {"id": r.id, "question": r.question, "answer": r.answer, "score": round(r.score, 6)}
+                for r in self.results
+            ],
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: FaqStore,
+        index: LoadedIndex,
+        embedder: Embedder,
+        config: RetrievalConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        # torch and faiss are thread-safe for inference, but serialising keeps
+        # per-query latency predictable on a 2-core county server.
+        self._lock = threading.Lock()
+        missing = {p.entry_id for p in index.phrasings} - set(store.by_id)
+        if missing:
+            raise ValueError(f"index {index.folder.name} references unknown entries {sorted(missing)[:5]}; rebuild it")
+
+    def _best_per_entry(self, phrasing_ids: np.ndarray, scores: np.ndarray) -> dict[str, tuple[float, int]]:
+        best: dict[str, tuple[float, int]] = {}
+        for pid, score in zip(phrasing_ids.tolist(), scores.tolist(), strict=True):
+            entry_id = self.index.phrasings[pid].entry_id
+            if entry_id not in best or score > best[entry_id][0]:
+                best[entry_id] = (float(score), int(pid))
+        return best
+
+    def search(self, query: str, top_k: int = 3, mode: Mode = "hybrid") -> SearchResult:
+        cfg = self.config
+        query = query.strip()
+        if not query:
+            return SearchResult(query, False)
+        with self._lock:
+            dense: dict[str, tuple[float, int]] = {}
+            lexical: dict[str, tuple[float, int]] = {}
+            if mode in ("hybrid", "dense"):
+                vector = self.embedder.encode([query])[0]
+                ids, sims = self.index.dense_search(vector, cfg.candidates)
+                dense = self._best_per_entry(ids, sims)
+            if mode in ("hybrid", "bm25"):
+                scores = self.index.bm25_scores(lexical_terms(query))
+                top = np.argsort(-scores)[: cfg.candidates]
+                top = top[scores[top] > 0]
+                lexical = self._best_per_entry(top, scores[top])
+
+        fused = self._fuse(dense, lexical, mode)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        top_sim = max((s for s, _ in dense.values()), default=0.0)
+        top_bm25 = max((s for s, _ in lexical.values()), default=0.0)
+        confident = self._is_confident(ranked, dense, lexical, mode)
+        in_scope = confident or self._in_scope(top_sim, top_bm25, mode)
+        if not in_scope:
+            return SearchResult(query, False)
+        items = []
+        for entry_id, score in ranked[:top_k]:
+            entry = self.store.by_id[entry_id]
+            _sim, pid = dense.get(entry_id, lexical.get(entry_id, (0.0, -1)))
+            items.append(
+                ResultItem(
+                    id=entry_id,
+                    question=entry.question,
+                    answer=self.store.render_answer(entry),
+                    score=score,
+                    similarity=dense.get(entry_id, (0.0, -1))[0],
+                    matched=self.index.phrasings[pid].text if pid >= 0 else "",
+                )
+            )
+        return SearchResult(query, confident, items)
+
+    def _fuse(
+        self, dense: dict[str, tuple[float, int]], lexical: dict[str, tuple[float, int]], mode: Mode
+    ) -> dict[str, float]:
+        cfg = self.config
+        if mode == "dense":
+            return {k: v[0] for k, v in dense.items()}
+        if mode == "bm25":
+            return {k: v[0] for k, v in lexical.items()}
+        fused: dict[str, float] = {}
+        for weight, ranking in ((cfg.dense_weight, dense), (cfg.bm25_weight, lexical)):
+            ordered = sorted(ranking.items(), key=lambda kv: -kv[1][0])
+            for rank, (entry_id, _) in enumerate(ordered, start=1):
+                fused[entry_id] = fused.get(entry_id, 0.0) + weight / (cfg.rrf_k + rank)
+        return fused
+
+    def _is_confident(
+        self,
+        ranked: list[tuple[str, float]],
+        dense: dict[str, tuple[float, int]],
+        lexical: dict[str, tuple[float, int]],
+        mode: Mode,
+    ) -> bool:
+        cfg = self.config
+        if not ranked:
+            return False
+        top_id = ranked[0][0]
+        if mode == "bm25":
+            scores = sorted((v[0] for v in lexical.values()), reverse=True)
+            runner = scores[1] if len(scores) > 1 else 0.0
+            return scores[0] >= 3 * cfg.min_bm25 and scores[0] >= 1.25 * runner
+        sims = sorted((v[0] for v in dense.values()), reverse=True)
+        top_sim = dense.get(top_id, (0.0, -1))[0]
+        runner = next((s for e, (s, _) in sorted(dense.items(), key=lambda kv: -kv[1][0]) if e != top_id), 0.0)
+        if not sims or top_sim < cfg.confident_similarity:
+            return False
+        if top_sim - runner >= cfg.confident_margin:
+            return True
+        if mode != "hybrid" or not lexical:
+            return False
+        lex = sorted(lexical.items(), key=lambda kv: -kv[1][0])
+        lex_top_id, (lex_top, _) = lex[0]
+        lex_runner = lex[1][1][0] if len(lex) > 1 else 0.0
+        return lex_top_id == top_id and lex_top >= 2 * cfg.min_bm25 and lex_top >= cfg.agreement_bm25_lead * lex_runner
+
+    def _in_scope(self, top_sim: float, top_bm25: float, mode: Mode) -> bool:
+        cfg = self.config
+        if mode == "bm25":
+            return top_bm25 >= cfg.min_bm25
+        if mode == "dense":
+            return top_sim >= cfg.in_scope_similarity
+        return top_sim >= cfg.in_scope_similarity or (
+            top_bm25 >= 2 * cfg.min_bm25 and top_sim >= cfg.in_scope_similarity - 0.03
+        )

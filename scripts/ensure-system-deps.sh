@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Browser tests need Debian's Chromium and a Korean font (else Hangul renders as boxes).
+set -euo pipefail
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi -E "noto sans cjk|nanum" || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "error: missing system packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+echo "[setup] installing ${missing[*]} with apt"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,52 @@
+"""KiwiTokenizer inside Rasa (runs in the Rasa env: `make test` does this)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.rasa_env
+
+rasa_tokenizer = pytest.importorskip("components.kiwi_tokenizer")
+from rasa.shared.nlu.constants import TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return rasa_tokenizer.KiwiTokenizer(rasa_tokenizer.KiwiTokenizer.get_default_config())
+
+
+def spans(tokenizer, text: str) -> list[tuple[str, int, int]]:
+    return [(t.text, t.start, t.end) for t in tokenizer.tokenize(Message(data={TEXT: text}), TEXT)]
+
+
+def test_contracted_syllable_is_one_token_with_both_morphemes(tokenizer) -> None:
+    tokens = tokenizer.tokenize(Message(data={TEXT: "했어요"}), TEXT)
+    assert [(t.text, t.start, t.end) for t in tokens] == [("했", 0, 1), ("어요", 1, 3)]
+    assert tokens[0].lemma == "하+었"
+    assert tokens[0].get("pos") == "VV+EP"
+
+
+def test_zero_length_copula_does_not_create_an_empty_token(tokenizer) -> None:
+    assert spans(tokenizer, "얼마예요") == [("얼마", 0, 2), ("예요", 2, 4)]
+
+
+def test_offsets_point_into_the_original_text(tokenizer) -> None:
+    text = "주민등록등본떼려면  뭐 필요해요?"
+    for token_text, start, end in spans(tokenizer, text):
+        assert text[start:end] == token_text
+    assert spans(tokenizer, text)[0] == ("주민등록등본", 0, 6), "user word list keeps compounds whole"
+
+
+def test_hangul_is_not_dropped(tokenizer) -> None:
+    assert len(spans(tokenizer, "여권 재발급 수수료")) >= 3
+    assert spans(tokenizer, "") == []
+
+
+def test_process_sets_tokens_for_training_data(tokenizer) -> None:
+    from rasa.nlu.constants import TOKENS_NAMES
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    message = Message(data={TEXT: "전입신고 했어요", "intent": "ask_faq"})
+    tokenizer.process_training_data(TrainingData([message]))
+    assert [t.text for t in message.get(TOKENS_NAMES[TEXT])] == ["전입신고", "했", "어요"]

@@ -1,0 +1,1 @@
+"""Shared by both envs' test runs: keep imports to the standard library and pytest."""

@@ -1,0 +1,29 @@
+"""One real stack (Rasa server + api subprocesses) per test session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.runner import Stack
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs: Path = tmp_path_factory.mktemp("stack-logs")
+    running = Stack(api_port=free_port(), rasa_port=free_port(), log_dir=logs)
+    running.start()
+    try:
+        running.wait_ready(timeout=300, say=lambda line: print(line, flush=True))
+        yield running
+    finally:
+        running.stop()

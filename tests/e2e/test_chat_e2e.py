@@ -1,0 +1,153 @@
+"""A resident's Korean questions answered end to end: api -> real Rasa -> in-process actions -> FAQ."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from api.runner import Stack
+from api.sessions import SALT
+from faq.paths import var_dir
+
+pytestmark = pytest.mark.e2e
+
+QUESTIONS = [
+    ("이사 왔는데 주소 옮기는 건 어디서 하죠?", "14일 안에"),
+    ("여권 재발급 수수료 얼마예요?", "53,000원"),
+    ("등본 인터넷으로 뗄 수 있어요?", "정부24"),
+    ("냉장고 버리려면 어떻게 해요", "1599-0903"),
+    ("주민증 잃어버렸어요", "5,000원"),
+    ("민원실 몇 시까지 해요?", "09:00~18:00"),
+]
+
+
+def chat(stack: Stack, text: object, session: str | None = None) -> httpx.Response:
+    return httpx.post(f"{stack.api_url}/api/v1/chat", json={"session": session, "text": text}, timeout=30)
+
+
+def session_id(token: str) -> str:
+    secret = (var_dir() / "secret_key").read_text().strip()
+    return URLSafeTimedSerializer(secret, salt=SALT).loads(token)["sid"]
+
+
+def rasa_tracker(stack: Stack, sid: str) -> dict:
+    response = httpx.get(
+        f"{stack.rasa_url}/conversations/{sid}/tracker", params={"token": stack.rasa_token}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.mark.parametrize(("question", "expected"), QUESTIONS)
+def test_procedure_questions_get_the_curated_answer(stack: Stack, question: str, expected: str) -> None:
+    response = chat(stack, question)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    texts = " ".join(m["text"] for m in body["messages"])
+    assert expected in texts, texts
+    assert body["session"]
+
+
+def test_conversation_continues_with_the_returned_token(stack: Stack) -> None:
+    first = chat(stack, "안녕하세요").json()
+    assert "민원 안내 챗봇" in first["messages"][0]["text"]
+    assert first["messages"][0]["buttons"], "the welcome offers quick replies"
+    second = chat(stack, "인감증명서 발급 수수료", first["session"]).json()
+    assert second["session"] == first["session"]
+    events = rasa_tracker(stack, session_id(first["session"]))["events"]
+    assert sum(1 for e in events if e["event"] == "user") == 2
+
+
+def test_empty_text_is_refused_in_korean(stack: Stack) -> None:
+    response = chat(stack, "   ")
+    assert response.status_code == 422
+    assert "질문을 입력해 주세요" in response.json()["detail"]
+
+
+def test_five_thousand_characters_are_refused(stack: Stack) -> None:
+    response = chat(stack, "여권" * 2500)
+    assert response.status_code == 413
+    assert "1,000자" in response.json()["detail"]
+
+
+def test_slash_intent_injection_goes_through_nlu(stack: Stack) -> None:
+    response = chat(stack, '/request_human{"name": "x"}')
+    assert response.status_code == 200
+    latest = rasa_tracker(stack, session_id(response.json()["session"]))["latest_message"]
+    assert not latest["text"].startswith("/")
+    assert len(latest["intent_ranking"]) > 1, "NLU classified the text instead of trusting an injected intent"
+
+
+def test_html_in_text_is_not_echoed_and_question_still_answered(stack: Stack) -> None:
+    response = chat(stack, "<script>alert(1)</script>여권 처음 만들려면 뭐 가져가야 돼요?")
+    assert response.status_code == 200
+    raw = response.text
+    assert "<script" not in raw
+    assert "여권용 사진" in raw
+
+
+def test_forged_session_token_starts_a_fresh_session(stack: Stack) -> None:
+    real = chat(stack, "안녕하세요").json()["session"]
+    sid = session_id(real)
+    forged = URLSafeTimedSerializer("attacker-key-0123456789", salt=SALT).dumps({"sid": sid})
+    response = chat(stack, "여권 발급", forged)
+    assert response.status_code == 200
+    new = response.json()["session"]
+    assert new != forged and session_id(new) != sid
+
+
+def test_malformed_json_gets_a_clear_error(stack: Stack) -> None:
+    response = httpx.post(
+        f"{stack.api_url}/api/v1/chat", content=b"{not json", headers={"content-type": "application/json"}, timeout=10
+    )
+    assert response.status_code == 422
+    assert "요청 형식" in response.json()["detail"]
+
+
+def test_pii_is_masked_before_it_reaches_rasa(stack: Stack) -> None:
+    response = chat(stack, "제 번호 010-1234-5678 이고 주민번호 900101-1234567 인데 등본 떼주세요")
+    assert response.status_code == 200
+    events = rasa_tracker(stack, session_id(response.json()["session"]))["events"]
+    user_texts = json.dumps([e.get("text") for e in events if e["event"] == "user"], ensure_ascii=False)
+    assert "5678" not in user_texts and "1234567" not in user_texts
+    assert "[전화번호]" in user_texts and "[주민등록번호]" in user_texts
+
+
+def test_health_readiness_and_openapi(stack: Stack) -> None:
+    assert httpx.get(f"{stack.api_url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{stack.api_url}/readyz").json()
+    assert ready["status"] == "ready" and ready["index"]["entries"] >= 30
+    assert "/api/v1/chat" in httpx.get(f"{stack.api_url}/openapi.json").json()["paths"]
+
+
+def test_action_endpoint_refuses_callers_without_the_token(stack: Stack) -> None:
+    response = httpx.post(f"{stack.api_url}/internal/actions/webhook", json={"next_action": "action_answer_faq"})
+    assert response.status_code == 403
+
+
+def test_cors_allows_only_configured_origins(stack: Stack) -> None:
+    def preflight(origin: str) -> httpx.Response:
+        return httpx.options(
+            f"{stack.api_url}/api/v1/chat",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+
+    assert preflight(stack.api_url).headers.get("access-control-allow-origin") == stack.api_url
+    assert "access-control-allow-origin" not in preflight("https://evil.example").headers
+
+
+def test_websocket_transport_answers(stack: Stack) -> None:
+    from websockets.sync.client import connect
+
+    with connect(stack.api_url.replace("http", "ws") + "/api/v1/ws") as ws:
+        ws.send(json.dumps({"type": "hello", "session": None}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "session"
+        ws.send(json.dumps({"type": "message", "text": "", "id": 1}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "error"
+        ws.send(json.dumps({"type": "message", "text": "불법주차 신고하려고요", "id": 2}))
+        reply = json.loads(ws.recv(timeout=30))
+        assert reply["type"] == "bot" and reply["id"] == 2
+        assert "안전신문고" in " ".join(m["text"] for m in reply["messages"])
