@@ -83,13 +83,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from api.runner import Stack
 
     stack = Stack(api_port=args.port, rasa_port=args.rasa_port, api_host=args.host)
-    stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, request_stop)
+    # Installed explicitly: a shell that starts us in the background hands
+    # SIGINT down as "ignored", and Ctrl-C must stop both children anyway.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, request_stop)
     print(
         f"[run] starting Rasa (127.0.0.1:{args.rasa_port}) and the api ({args.host}:{args.port}); "
         f"logs in {stack.log_dir}"
@@ -101,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
         )
-        while not stopping:
+        while True:
             stack.check_alive()
             time.sleep(1.0)
     except KeyboardInterrupt:

@@ -95,11 +95,11 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function send(text, shown) {
+  function send(text, shown, silent) {
     if (busy || !text || !text.trim()) return;
     busy = true;
     sendButton.disabled = true;
-    addMessage("user", shown || text);
+    if (!silent) addMessage("user", shown || text);
     fetch(apiBase + "/api/v1/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -130,7 +130,7 @@
     launcher.setAttribute("aria-expanded", "true");
     if (!greeted) {
       greeted = true;
-      send("안녕하세요", "안녕하세요");
+      send("안녕하세요", "", true); // the bot's welcome, without a fake resident bubble
     }
     input.focus();
   }
