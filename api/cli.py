@@ -76,6 +76,26 @@ def cmd_faq_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from evaluation.retrieval_eval import evaluate, load_cases, summary_table, topic_table, write_report
+    from faq.embedder import Embedder
+    from faq.index import LoadedIndex
+    from faq.retriever import Retriever
+    from faq.store import FaqStore
+
+    cases = load_cases(Path(args.cases))
+    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    reports = evaluate(retriever, cases, modes)
+    print(topic_table(reports))
+    print()
+    print(summary_table(reports))
+    if args.report:
+        path = write_report(reports, Path(args.cases), Path(args.report))
+        print(f"report: {path} (and report.html, topics_hit1.png)")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from api.runner import train
 
@@ -140,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top-k", type=int, default=3)
     search.add_argument("--mode", choices=["hybrid", "bm25", "dense"], default="hybrid")
     search.set_defaults(func=cmd_faq_search)
+
+    evaluation = sub.add_parser("eval", help="quality evaluation").add_subparsers(dest="action", required=True)
+    retrieval = evaluation.add_parser("retrieval", help="hit@1/hit@3/MRR/OOS rejection per mode and topic")
+    retrieval.add_argument("--cases", required=True, help="JSONL file of labelled cases")
+    retrieval.add_argument("--modes", default="hybrid,bm25,dense")
+    retrieval.add_argument("--report", default="evaluation/reports/retrieval", help="report folder ('' to skip)")
+    retrieval.set_defaults(func=cmd_eval_retrieval)
 
     train = sub.add_parser("train", help="train the Rasa model when its data changed")
     train.add_argument("--force", action="store_true")

@@ -133,9 +133,20 @@ class LoadedIndex:
             for entry_id, text in json.loads((self.folder / "phrasings.json").read_text(encoding="utf-8"))
         ]
         self.dense = faiss.read_index(str(self.folder / "dense.faiss"))
+        # BM25 sees one document per entry (all its phrasings together): a
+        # single short phrasing sharing two generic terms with the query is
+        # weaker evidence than an entry whose phrasings agree on the topic.
+        self.entry_ids: list[str] = []
+        self.first_phrasing: list[int] = []
+        terms: dict[str, list[str]] = {}
+        for pid, phrasing in enumerate(self.phrasings):
+            if phrasing.entry_id not in terms:
+                terms[phrasing.entry_id] = []
+                self.entry_ids.append(phrasing.entry_id)
+                self.first_phrasing.append(pid)
+            terms[phrasing.entry_id].extend(lexical_terms(phrasing.text))
         self.bm25 = bm25s.BM25()
-        corpus = [lexical_terms(p.text) or ["∅"] for p in self.phrasings]
-        self.bm25.index(corpus, show_progress=False)
+        self.bm25.index([terms[e] or ["∅"] for e in self.entry_ids], show_progress=False)
 
     @classmethod
     def current(cls, root: Path | None = None) -> LoadedIndex:
@@ -151,6 +162,7 @@ class LoadedIndex:
         return ids[0][keep], scores[0][keep]
 
     def bm25_scores(self, terms: list[str]) -> np.ndarray:
+        """One score per entry, in ``entry_ids`` order."""
         if not terms:
-            return np.zeros(len(self.phrasings), dtype=np.float32)
+            return np.zeros(len(self.entry_ids), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)

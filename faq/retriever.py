@@ -24,23 +24,39 @@ MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Fusion and confidence settings (tuned on the dev set; see evaluation/)."""
+    """Fusion and confidence settings, tuned on evaluation/cases/dev.jsonl by
+    evaluation/tune_retrieval.py (70/30 tune/holdout split; see the closing
+    numbers in evaluation/README.md). Re-tune after large FAQ changes."""
 
-    rrf_k: float = 10.0
+    # "score": dense cosine + bm25_share x (BM25 / best BM25 of the query);
+    # "rrf": weighted reciprocal rank fusion (k = rrf_k).
+    fusion: Literal["score", "rrf"] = "score"
+    bm25_share: float = 0.04
+    rrf_k: float = 5.0
     dense_weight: float = 2.0
     bm25_weight: float = 1.0
     candidates: int = 50
     # Dense cosine (query-prompt e5) of the best phrasing: at or above
-    # ``confident_similarity`` with the runner-up entry clearly behind, answer
-    # directly; below ``in_scope_similarity`` with no lexical evidence, the
-    # question is not about anything in the FAQ.
-    confident_similarity: float = 0.90
-    confident_margin: float = 0.015
-    in_scope_similarity: float = 0.895
-    min_bm25: float = 1.0
+    # ``confident_similarity`` answer directly; below ``in_scope_similarity``
+    # with no lexical evidence, the question is not about anything in the FAQ.
+    confident_similarity: float = 0.91
+    # BM25 may lift an entry slightly above the dense favourite; still answer
+    # directly when its own similarity is within this distance of the best.
+    rerank_tolerance: float = 0.02
+    in_scope_similarity: float = 0.87
+    min_bm25: float = 2.0
     # When dense cannot separate two close entries, a clear BM25 lead for
     # the same entry settles it (both retrievers agree).
-    agreement_bm25_lead: float = 1.3
+    agreement_similarity: float = 0.89
+    agreement_bm25_lead: float = 2.0
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Per entry: (best score, phrasing index) from the dense and lexical retrievers."""
+
+    dense: dict[str, tuple[float, int]]
+    lexical: dict[str, tuple[float, int]]
 
 
 @dataclass
@@ -100,14 +116,12 @@ class Retriever:
                 best[entry_id] = (float(score), int(pid))
         return best
 
-    def search(self, query: str, top_k: int = 3, mode: Mode = "hybrid") -> SearchResult:
+    def candidates(self, query: str, mode: Mode = "hybrid") -> Candidates:
+        """Best phrasing score per entry from each retriever the mode uses (the expensive part)."""
         cfg = self.config
-        query = query.strip()
-        if not query:
-            return SearchResult(query, False)
+        dense: dict[str, tuple[float, int]] = {}
+        lexical: dict[str, tuple[float, int]] = {}
         with self._lock:
-            dense: dict[str, tuple[float, int]] = {}
-            lexical: dict[str, tuple[float, int]] = {}
             if mode in ("hybrid", "dense"):
                 vector = self.embedder.encode([query])[0]
                 ids, sims = self.index.dense_search(vector, cfg.candidates)
@@ -115,9 +129,22 @@ class Retriever:
             if mode in ("hybrid", "bm25"):
                 scores = self.index.bm25_scores(lexical_terms(query))
                 top = np.argsort(-scores)[: cfg.candidates]
-                top = top[scores[top] > 0]
-                lexical = self._best_per_entry(top, scores[top])
+                lexical = {
+                    self.index.entry_ids[i]: (float(scores[i]), self.index.first_phrasing[i])
+                    for i in top.tolist()
+                    if scores[i] > 0
+                }
+        return Candidates(dense, lexical)
 
+    def search(self, query: str, top_k: int = 3, mode: Mode = "hybrid") -> SearchResult:
+        query = query.strip()
+        if not query:
+            return SearchResult(query, False)
+        return self.decide(query, self.candidates(query, mode), top_k, mode)
+
+    def decide(self, query: str, found: Candidates, top_k: int = 3, mode: Mode = "hybrid") -> SearchResult:
+        """Fuse the candidates, rank entries and make the confidence call (cheap; used for tuning)."""
+        dense, lexical = found.dense, found.lexical
         fused = self._fuse(dense, lexical, mode)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         top_sim = max((s for s, _ in dense.values()), default=0.0)
@@ -129,7 +156,7 @@ class Retriever:
         items = []
         for entry_id, score in ranked[:top_k]:
             entry = self.store.by_id[entry_id]
-            _sim, pid = dense.get(entry_id, lexical.get(entry_id, (0.0, -1)))
+            _, pid = dense.get(entry_id, lexical.get(entry_id, (0.0, -1)))
             items.append(
                 ResultItem(
                     id=entry_id,
@@ -150,6 +177,14 @@ class Retriever:
             return {k: v[0] for k, v in dense.items()}
         if mode == "bm25":
             return {k: v[0] for k, v in lexical.items()}
+        if cfg.fusion == "score":
+            floor = min((v[0] for v in dense.values()), default=0.0)
+            best_lex = max((v[0] for v in lexical.values()), default=0.0) or 1.0
+            return {
+                entry_id: dense.get(entry_id, (floor, -1))[0]
+                + cfg.bm25_share * lexical.get(entry_id, (0.0, -1))[0] / best_lex
+                for entry_id in dense.keys() | lexical.keys()
+            }
         fused: dict[str, float] = {}
         for weight, ranking in ((cfg.dense_weight, dense), (cfg.bm25_weight, lexical)):
             ordered = sorted(ranking.items(), key=lambda kv: -kv[1][0])
@@ -168,23 +203,29 @@ class Retriever:
         if not ranked:
             return False
         top_id = ranked[0][0]
-        if mode == "bm25":
-            scores = sorted((v[0] for v in lexical.values()), reverse=True)
-            runner = scores[1] if len(scores) > 1 else 0.0
-            return scores[0] >= 3 * cfg.min_bm25 and scores[0] >= 1.25 * runner
-        sims = sorted((v[0] for v in dense.values()), reverse=True)
-        top_sim = dense.get(top_id, (0.0, -1))[0]
-        runner = next((s for e, (s, _) in sorted(dense.items(), key=lambda kv: -kv[1][0]) if e != top_id), 0.0)
-        if not sims or top_sim < cfg.confident_similarity:
-            return False
-        if top_sim - runner >= cfg.confident_margin:
-            return True
-        if mode != "hybrid" or not lexical:
-            return False
         lex = sorted(lexical.items(), key=lambda kv: -kv[1][0])
-        lex_top_id, (lex_top, _) = lex[0]
+        lex_top = lex[0][1][0] if lex else 0.0
         lex_runner = lex[1][1][0] if len(lex) > 1 else 0.0
-        return lex_top_id == top_id and lex_top >= 2 * cfg.min_bm25 and lex_top >= cfg.agreement_bm25_lead * lex_runner
+        if mode == "bm25":
+            return lex_top >= 3 * cfg.min_bm25 and lex_top >= 1.25 * lex_runner
+        ordered = sorted(dense.items(), key=lambda kv: -kv[1][0])
+        if not ordered:
+            return False
+        top_sim = dense.get(top_id, (0.0, -1))[0]
+        runner = next((v[0] for e, v in ordered if e != top_id), 0.0)
+        if top_sim >= cfg.confident_similarity and top_sim >= runner - cfg.rerank_tolerance:
+            return True
+        if mode != "hybrid" or not lex:
+            return False
+        # Both retrievers independently put the same entry first, with a clear
+        # lexical lead: trust it at a lower similarity than dense alone.
+        return (
+            lex[0][0] == top_id
+            and ordered[0][0] == top_id
+            and top_sim >= cfg.agreement_similarity
+            and lex_top >= 2 * cfg.min_bm25
+            and lex_top >= cfg.agreement_bm25_lead * lex_runner
+        )
 
     def _in_scope(self, top_sim: float, top_bm25: float, mode: Mode) -> bool:
         cfg = self.config

@@ -193,6 +193,7 @@ class FaqStore:
         self.entries = entries
         self.profile = profile
         self.by_id = {entry.id: entry for entry in entries}
+        self._rendered: dict[str, str] = {}
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR, county_file: Path = COUNTY_FILE) -> FaqStore:
@@ -242,7 +243,12 @@ class FaqStore:
         return digest.hexdigest()[:16]
 
     def render_answer(self, entry: Entry) -> str:
-        """The answer as residents read it: summary, then labelled lines."""
+        """The answer as residents read it: summary, then labelled lines (rendered once)."""
+        if entry.id not in self._rendered:
+            self._rendered[entry.id] = self._render(entry)
+        return self._rendered[entry.id]
+
+    def _render(self, entry: Entry) -> str:
         answer = entry.answer
         dept = self.profile.department(entry.department)
         lines = [self.profile.render(answer.summary.strip())]
