@@ -208,7 +208,7 @@ def plot_topics(reports: list[ModeReport], path: Path) -> None:
     ax.set_ylabel("hit@1 (confident and correct)")
     ax.set_title("Retrieval hit@1 per topic")
     ax.axhline(0.85, color="grey", linestyle="--", linewidth=0.8)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
