@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help run test bootstrap envs model index train lint bench system-deps clean
+.PHONY: help run test bootstrap envs model index train lint bench system-deps node-deps clean
 
 help:
 	@echo "make run    - set everything up and start the chatbot (prints the demo URL)"
@@ -49,7 +49,14 @@ run: bootstrap
 system-deps:
 	@scripts/ensure-system-deps.sh
 
-test: bootstrap system-deps lint
+# Test-only JavaScript (socket.io-client 3.x, axe-core), pinned by package-lock.json.
+tests/e2e/node/node_modules/.installed: tests/e2e/node/package.json tests/e2e/node/package-lock.json
+	cd tests/e2e/node && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: tests/e2e/node/node_modules/.installed
+
+test: bootstrap system-deps node-deps lint
 	$(VENV)/bin/python -m pytest -q --ignore=tests/bot tests
 	PYTHONPATH=bot:. $(RASA_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/bot
 
@@ -60,4 +67,4 @@ bench: bootstrap
 	$(VENV)/bin/python evaluation/bench_latency.py
 
 clean:
-	rm -rf $(VENV) $(RASA_VENV) var bot/models bot/.rasa
+	rm -rf $(VENV) $(RASA_VENV) var bot/models bot/.rasa tests/e2e/node/node_modules

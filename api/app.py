@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import socketio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -14,11 +15,14 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.chat import ChatService
+from api.feedback import FeedbackLog
 from api.rasa_client import RasaClient
 from api.routes import actions, chat, health
 from api.sessions import SessionSigner
 from api.settings import Settings
+from api.webchat_socket import create_webchat_server
 from bot.actions import runtime
+from faq.paths import var_dir
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 MAX_BODY_BYTES = 64 * 1024
@@ -65,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
     app.state.chat = ChatService(app.state.rasa, settings.max_message_chars)
+    app.state.feedback = FeedbackLog(var_dir() / "feedback.jsonl")
     app.state.retriever = None
     app.state.index_info = None
     app.state.index_error = None
@@ -102,3 +107,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/demo/")
 
     return app
+
+
+def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
+    """The served app: FastAPI plus the rasa-webchat socket.io endpoint at /socket.io/."""
+    app = create_app(settings)
+    sio = create_webchat_server(app.state.signer, app.state.chat, app.state.settings.cors_origins)
+    app.state.webchat = sio
+    return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -35,7 +37,8 @@ class BotMessage(BaseModel):
 
 
 def shape_replies(raw: list[dict[str, Any]]) -> list[BotMessage]:
-    messages = []
+    """Rasa's REST channel splits one answer at every blank line; put it back together."""
+    messages: list[BotMessage] = []
     for item in raw:
         text = item.get("text") or ""
         buttons = [
@@ -43,18 +46,54 @@ def shape_replies(raw: list[dict[str, Any]]) -> list[BotMessage]:
             for b in item.get("buttons") or []
             if b.get("title")
         ]
-        if text or buttons:
-            messages.append(BotMessage(text=text, buttons=buttons))
+        if not (text or buttons):
+            continue
+        if messages and not messages[-1].buttons and text:
+            messages[-1].text = f"{messages[-1].text}\n\n{text}" if messages[-1].text else text
+            messages[-1].buttons = buttons
+            continue
+        messages.append(BotMessage(text=text, buttons=buttons))
     return messages
 
 
 class ChatService:
+    # Replies remembered per (session, client message id), so a widget that
+    # retries after a lost response gets the same answer and Rasa sees the
+    # message once: nothing lost, nothing duplicated.
+    REPLAY_CACHE = 5000
+
     def __init__(self, rasa: RasaClient, max_chars: int) -> None:
         self.rasa = rasa
         self.max_chars = max_chars
+        self._replies: OrderedDict[tuple[str, str], list[BotMessage]] = OrderedDict()
+        self._inflight: dict[tuple[str, str], asyncio.Future[list[BotMessage]]] = {}
 
-    async def turn(self, session_id: str, raw_text: object) -> list[BotMessage]:
+    async def turn(self, session_id: str, raw_text: object, client_id: str | None = None) -> list[BotMessage]:
         """Raises MessageRejected for bad input and RasaUnavailable when Rasa fails."""
+        if not client_id:
+            return await self._turn(session_id, raw_text)
+        key = (session_id, client_id[:64])
+        if key in self._replies:
+            return self._replies[key]
+        if key in self._inflight:  # the same message retried while the first try still runs
+            return await asyncio.shield(self._inflight[key])
+        future: asyncio.Future[list[BotMessage]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            replies = await self._turn(session_id, raw_text)
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so an unawaited future does not warn
+            raise
+        finally:
+            self._inflight.pop(key, None)
+        future.set_result(replies)
+        self._replies[key] = replies
+        while len(self._replies) > self.REPLAY_CACHE:
+            self._replies.popitem(last=False)
+        return replies
+
+    async def _turn(self, session_id: str, raw_text: object) -> list[BotMessage]:
         text = mask_pii(clean_text(raw_text, self.max_chars))
         log.info("turn session=%s text=%r", session_id[:8], text[:200])
         replies = shape_replies(await self.rasa.send(session_id, text))

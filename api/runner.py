@@ -179,7 +179,7 @@ class Stack:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "api.app:create_app",
+                "api.app:create_asgi",
                 "--factory",
                 "--host",
                 self.api_host,

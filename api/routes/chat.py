@@ -6,7 +6,7 @@ import json
 import logging
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.chat import RASA_DOWN, BotMessage, ChatService
@@ -21,6 +21,11 @@ log = logging.getLogger("minwon.api")
 class ChatRequest(BaseModel):
     session: str | None = Field(default=None, description="Token from a previous reply, or null")
     text: str = Field(description="The resident's message (1-1,000 characters)")
+    client_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Client's id for this message; a retry with the same id is answered once",
+    )
 
 
 class ChatResponse(BaseModel):
@@ -43,7 +48,7 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONRespon
     service: ChatService = request.app.state.chat
     session_id, token = signer.resume_or_start(body.session)
     try:
-        messages = await service.turn(session_id, body.text)
+        messages = await service.turn(session_id, body.text, body.client_id)
     except MessageRejected as exc:
         return JSONResponse({"session": token, "detail": exc.detail}, status_code=exc.status)
     except RasaUnavailable as exc:
@@ -78,7 +83,10 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "session", "session": token})
             elif kind == "message":
                 try:
-                    messages = await service.turn(session_id, frame.get("text"))
+                    client_id = frame.get("id")
+                    messages = await service.turn(
+                        session_id, frame.get("text"), str(client_id) if client_id is not None else None
+                    )
                 except MessageRejected as exc:
                     await websocket.send_json({"type": "error", "detail": exc.detail, "id": frame.get("id")})
                     continue
@@ -98,3 +106,22 @@ async def chat_socket(websocket: WebSocket) -> None:
                 await websocket.send_json({"type": "error", "detail": "알 수 없는 요청입니다."})
     except WebSocketDisconnect:
         return
+
+
+class FeedbackRequest(BaseModel):
+    session: str = Field(description="Session token of the conversation")
+    helpful: bool
+    answer: str = Field(default="", max_length=4000, description="The answer the feedback is about")
+
+
+@router.post("/feedback", status_code=204, response_class=Response, responses={401: {"model": ErrorResponse}})
+async def feedback(body: FeedbackRequest, request: Request) -> Response:
+    session_id = request.app.state.signer.verify(body.session)
+    if session_id is None:
+        return JSONResponse({"detail": "대화 정보가 만료되었습니다. 새로 질문해 주세요."}, status_code=401)
+    try:
+        request.app.state.feedback.record(session_id, body.helpful, body.answer)
+    except OSError:
+        log.exception("could not record feedback")
+        return JSONResponse({"detail": "의견을 저장하지 못했습니다. 잠시 후 다시 시도해 주세요."}, status_code=503)
+    return Response(status_code=204)

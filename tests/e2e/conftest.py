@@ -11,16 +11,23 @@ import pytest
 from api.runner import Stack
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all sockets stay bound until every port is chosen."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("stack-logs")
-    running = Stack(api_port=free_port(), rasa_port=free_port(), log_dir=logs)
+    api_port, rasa_port = free_ports(2)
+    running = Stack(api_port=api_port, rasa_port=rasa_port, log_dir=logs)
     running.start()
     try:
         running.wait_ready(timeout=300, say=lambda line: print(line, flush=True))

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def alive(pid: int) -> bool:
 
 
 def test_run_prints_the_url_and_ctrl_c_stops_rasa_and_the_api() -> None:
-    port, rasa_port = free_port(), free_port()
+    port, rasa_port = free_ports(2)
     minwon = Path(sys.executable).with_name("minwon")
     process = subprocess.Popen(
         [str(minwon), "run", "--port", str(port), "--rasa-port", str(rasa_port)],
@@ -58,12 +58,12 @@ def test_run_prints_the_url_and_ctrl_c_stops_rasa_and_the_api() -> None:
         assert any(url in line for line in output), "".join(output)
         assert "예시군청" in httpx.get(url).text
         kids = children(process.pid)
-        assert len(kids) == 2
+        assert len(kids) == 2, ("".join(output), kids)
 
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
         rest = process.stdout.read()
-        assert "[run] stopped" in rest
+        assert "[run] stopped" in rest, "".join(output) + rest
         time.sleep(0.5)
         assert not any(alive(k) for k in kids), "Rasa or the api survived Ctrl-C"
     finally:

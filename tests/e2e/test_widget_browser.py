@@ -1,13 +1,14 @@
-"""The demo county homepage in headless Debian Chromium: one script tag gives a working chat."""
+"""The widget in headless Debian Chromium: what a resident (and a screen-reader or keyboard user) experiences."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.runner import Stack
 
@@ -24,31 +25,169 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(os.environ.get("MINWON_SCREENSHOT_DIR", tempfile.gettempdir())) / "minwon-screenshots"
+AXE = Path(__file__).parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
+TITLE = "예시군 민원 안내"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
-def test_resident_asks_in_the_widget_and_reads_the_answer(stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="ko-KR")
-            page.goto(f"{stack.api_url}/demo/")
-            launcher = page.get_by_role("button", name="예시군 민원 안내")
-            launcher.click()
-            log = page.get_by_role("log")
-            expect(log).to_contain_text("민원 안내 챗봇입니다", timeout=30_000)
-            box = page.get_by_label("질문 입력")
-            box.fill("이사 왔는데 주소 옮기는 건 어디서 하죠?")
-            box.press("Enter")
-            expect(log).to_contain_text("14일 안에", timeout=30_000)
-            expect(log).to_contain_text("정부24")
-            page.screenshot(path=str(SCREENSHOTS / "widget-desktop.png"))
-            # A quick-reply button sends its question.
-            page.get_by_role("button", name="민원실 운영시간").click()
-            expect(log).to_contain_text("09:00~18:00", timeout=30_000)
-            # Escape closes the panel and focus returns to the launcher.
-            box.press("Escape")
-            expect(launcher).to_be_focused()
-        finally:
-            browser.close()
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR")
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def open_widget(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name=TITLE).click()
+    expect(page.get_by_role("log")).to_contain_text("민원 안내 챗봇입니다", timeout=30_000)
+
+
+def ask(page: Page, text: str) -> None:
+    box = page.get_by_label("질문 입력")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_ask_quick_reply_and_feedback_on_a_hostile_page(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/hostile.html")
+    log = page.get_by_role("log")
+    ask(page, "이사 왔는데 주소 옮기는 건 어디서 하죠?")
+    expect(log).to_contain_text("14일 안에", timeout=30_000)
+    # The hostile page sets every font to 31px magenta; the widget keeps its own look.
+    color = page.get_by_label("질문 입력").evaluate("e => getComputedStyle(e).color")
+    assert color != "rgb(255, 0, 170)"
+    link = log.get_by_role("link").first
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_contain_text("새 창")
+    page.screenshot(path=str(SCREENSHOTS / "widget-hostile-desktop.png"))
+
+    page.get_by_role("button", name="민원실 운영시간").click()
+    expect(log).to_contain_text("09:00~18:00", timeout=30_000)
+    with page.expect_response("**/api/v1/feedback") as response:
+        page.get_by_role("button", name="도움이 되었어요").last.click()
+    assert response.value.status == 204
+    expect(log).to_contain_text("의견 감사합니다")
+
+
+def test_conversation_survives_reload_and_reset_asks_first(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/")
+    ask(page, "여권 잃어버렸어요")
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("분실 신고", timeout=30_000)
+    page.reload()
+    expect(page.get_by_role("log")).to_contain_text("분실 신고")  # panel reopens with the history
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="대화 초기화").click()
+    expect(log).not_to_contain_text("분실 신고")
+    expect(log).to_contain_text("민원 안내 챗봇입니다", timeout=30_000)
+
+
+def test_keyboard_only_use(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.api_url}/demo/")
+    launcher = page.get_by_role("button", name=TITLE)
+    launcher.focus()
+    page.keyboard.press("Enter")
+    box = page.get_by_label("질문 입력")
+    expect(box).to_be_focused()
+    page.keyboard.type("강아지 등록 어디서 해요")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text("동물등록", timeout=30_000)
+    page.keyboard.press("Shift+Tab")  # focus leaves the input backwards, into the panel
+    page.keyboard.press("Escape")
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+
+def test_enter_during_hangul_composition_does_not_send(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/")
+    box = page.get_by_label("질문 입력")
+    box.fill("여권 수수료 얼마예")
+    sent = box.evaluate(
+        """el => {
+            el.dispatchEvent(new CompositionEvent('compositionstart', {data: '요'}));
+            const e = new KeyboardEvent('keydown', {key: 'Enter', isComposing: true, bubbles: true, cancelable: true});
+            el.dispatchEvent(e);
+            return !e.defaultPrevented;
+        }"""
+    )
+    assert sent  # the widget left the composing Enter to the IME
+    expect(box).to_have_value("여권 수수료 얼마예")
+    box.evaluate(
+        "el => { el.value = '여권 수수료 얼마예요'; el.dispatchEvent(new CompositionEvent('compositionend')); }"
+    )
+    box.press("Enter")
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("53,000원", timeout=30_000)
+    assert log.get_by_text("여권 수수료 얼마예요", exact=True).count() == 1
+    assert log.get_by_text("여권 수수료 얼마예", exact=True).count() == 0
+
+
+def test_offline_message_is_queued_and_sent_once_on_reconnect(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/")
+    page.context.set_offline(True)
+    ask(page, "냉장고 버리려면 어떻게 해요")
+    expect(page.get_by_role("status")).to_contain_text("인터넷 연결", timeout=15_000)
+    page.context.set_offline(False)
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("1599-0903", timeout=45_000)
+    expect(page.get_by_role("status")).to_be_hidden()
+    assert log.get_by_text("냉장고 버리려면 어떻게 해요", exact=True).count() == 1
+    assert log.get_by_text("1599-0903", exact=False).count() == 1
+
+
+def test_mobile_panel_is_full_screen(browser: Browser, stack: Stack) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        open_widget(page, f"{stack.api_url}/demo/")
+        box = page.get_by_role("dialog").bounding_box()
+        assert box is not None and box["width"] >= 389 and box["height"] >= 800
+        page.screenshot(path=str(SCREENSHOTS / "widget-mobile.png"))
+    finally:
+        context.close()
+
+
+def test_zoom_and_font_size_control_keep_the_input_usable(browser: Browser, stack: Stack) -> None:
+    # 200% zoom on a 1280px screen is a 640px-wide CSS viewport.
+    context = browser.new_context(viewport={"width": 640, "height": 400}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        open_widget(page, f"{stack.api_url}/demo/")
+        page.get_by_role("button", name="글자 크게").click()
+        page.get_by_role("button", name="글자 크게").click()
+        box = page.get_by_label("질문 입력")
+        expect(box).to_be_in_viewport()
+        size = box.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert size >= 20
+    finally:
+        context.close()
+
+
+def test_axe_finds_no_serious_or_critical_violations(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/")
+    ask(page, "보건증 어디서 받아요")
+    expect(page.get_by_role("log")).to_contain_text("보건소", timeout=30_000)
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, bad
+    page.screenshot(path=str(SCREENSHOTS / "widget-answer-desktop.png"))

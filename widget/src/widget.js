@@ -1,8 +1,16 @@
 /*
  * 민원 안내 챗봇 widget: one <script> tag, no build step, no dependencies.
- *   <script src="https://.../widget/widget.js" data-api="https://..." data-title="예시군 민원 안내" defer></script>
- * Styles live in a Shadow DOM so the host page and the widget cannot break each other.
- * All bot, officer and resident text is rendered with textContent (never innerHTML).
+ *
+ *   <script src="https://<api>/widget/widget.js" data-title="예시군 민원 안내" defer></script>
+ *
+ * Options (data-*): api (origin of the chatbot api), title, greeting (text shown
+ * before the first answer), color (primary, #rrggbb), position (right|left),
+ * storage (session|local). Strings can be overridden with
+ * window.MinwonWidgetStrings = {send: "...", ...} before the script loads.
+ *
+ * Rendering is Shadow-DOM isolated, and every text from the bot, an officer or
+ * the resident is written through textContent/DOM nodes (never innerHTML); only
+ * line breaks, **bold**, "■ / - " list lines and http(s) links are formatted.
  */
 (function () {
   "use strict";
@@ -10,151 +18,414 @@
   if (!script || window.__minwonWidget) return;
   window.__minwonWidget = true;
 
-  var apiBase = (script.getAttribute("data-api") || new URL(script.src).origin).replace(/\/$/, "");
-  var title = script.getAttribute("data-title") || "민원 안내 챗봇";
-  var storage = script.getAttribute("data-storage") === "local" ? window.localStorage : window.sessionStorage;
-  var TOKEN_KEY = "minwon.session";
+  var cfg = {
+    api: (script.getAttribute("data-api") || new URL(script.src, location.href).origin).replace(/\/$/, ""),
+    title: script.getAttribute("data-title") || "민원 안내 챗봇",
+    greeting: script.getAttribute("data-greeting") || "",
+    color: /^#[0-9a-fA-F]{6}$/.test(script.getAttribute("data-color") || "") ? script.getAttribute("data-color") : "#0b4f9c",
+    position: script.getAttribute("data-position") === "left" ? "left" : "right",
+    storage: script.getAttribute("data-storage") === "local" ? "local" : "session"
+  };
+  var T = Object.assign({
+    open: "민원 안내 챗봇 열기",
+    close: "닫기",
+    closeLabel: "상담 창 닫기",
+    input: "질문 입력",
+    placeholder: "궁금한 민원을 입력해 주세요",
+    send: "보내기",
+    you: "나",
+    bot: "챗봇",
+    typing: "답변을 준비하고 있습니다",
+    wasHelpful: "도움이 되셨나요?",
+    yes: "네",
+    no: "아니요",
+    helpful: "도움이 되었어요",
+    unhelpful: "도움이 되지 않았어요",
+    thanks: "의견 감사합니다.",
+    reset: "대화 초기화",
+    resetConfirm: "지금까지의 대화를 지우고 처음부터 다시 시작할까요?",
+    offline: "인터넷 연결이 끊겼습니다. 연결되면 보내지 못한 질문을 자동으로 다시 보냅니다.",
+    retrying: "연결을 다시 시도하고 있습니다…",
+    failed: "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
+    newWindow: "(새 창)",
+    smaller: "글자 작게",
+    larger: "글자 크게"
+  }, window.MinwonWidgetStrings || {});
 
+  var store = cfg.storage === "local" ? window.localStorage : window.sessionStorage;
+  var KEY = "minwon.widget.v1";
+  var state = load();
+
+  function load() {
+    try {
+      var saved = JSON.parse(store.getItem(KEY) || "null");
+      if (saved && Array.isArray(saved.messages)) return saved;
+    } catch (e) { /* a corrupt entry starts a new conversation */ }
+    return { token: null, messages: [], queue: [], open: false, fontSize: 16 };
+  }
+  function save() {
+    try { store.setItem(KEY, JSON.stringify(state)); } catch (e) { /* storage full or blocked */ }
+  }
+  function uid() {
+    return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  var side = cfg.position + ":20px";
   var css = [
     ":host{all:initial}",
     "*{box-sizing:border-box;font-family:'Malgun Gothic','Apple SD Gothic Neo','Noto Sans KR','Noto Sans CJK KR',sans-serif}",
-    ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;",
-    "background:#0b4f9c;color:#fff;font-size:16px;font-weight:700;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
-    ".launcher:focus-visible,button:focus-visible,textarea:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
-    ".panel{position:fixed;right:20px;bottom:84px;z-index:2147483000;width:min(380px,calc(100vw - 24px));height:min(600px,calc(100vh - 110px));",
-    "display:flex;flex-direction:column;background:#fff;color:#1a1a1a;border:1px solid #c8ced6;border-radius:12px;overflow:hidden;box-shadow:0 8px 28px rgba(0,0,0,.25)}",
+    ".launcher{position:fixed;" + side + ";bottom:20px;z-index:2147483000;border:0;border-radius:28px;padding:14px 20px;",
+    "background:var(--c);color:#fff;font-size:16px;font-weight:700;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
+    "button:focus-visible,textarea:focus-visible,a:focus-visible,.log:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
+    ".panel{position:fixed;" + side + ";bottom:84px;z-index:2147483000;width:min(400px,calc(100vw - 24px));height:min(640px,calc(100vh - 110px));",
+    "display:flex;flex-direction:column;background:#fff;color:#1a1a1a;border:1px solid #c8ced6;border-radius:12px;overflow:hidden;",
+    "box-shadow:0 8px 28px rgba(0,0,0,.25);font-size:var(--fs)}",
     ".panel[hidden]{display:none}",
-    "header{display:flex;align-items:center;justify-content:space-between;background:#0b4f9c;color:#fff;padding:12px 14px}",
-    "header h2{margin:0;font-size:17px}",
-    "header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.6);border-radius:6px;font-size:14px;padding:4px 10px;cursor:pointer}",
-    ".log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f9;font-size:15px;line-height:1.55}",
-    ".msg{max-width:88%;margin:6px 0;padding:9px 12px;border-radius:10px;white-space:pre-wrap;word-break:break-word}",
+    "header{display:flex;align-items:center;gap:6px;background:var(--c);color:#fff;padding:10px 12px}",
+    "header h2{margin:0 auto 0 0;font-size:1.05em}",
+    "header button{background:transparent;color:#fff;border:1px solid rgba(255,255,255,.7);border-radius:6px;font-size:.85em;padding:4px 8px;cursor:pointer}",
+    ".notice{background:#fff4d6;color:#5c4100;border-bottom:1px solid #e6c86e;padding:8px 12px;font-size:.9em}",
+    ".notice[hidden]{display:none}",
+    ".log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f9;line-height:1.55}",
+    ".msg{max-width:90%;margin:8px 0 2px;padding:9px 12px;border-radius:10px;word-break:break-word}",
+    ".msg p{margin:0}.msg p+p{margin-top:.4em}.msg ul{margin:.3em 0;padding-left:1.2em}",
     ".bot{background:#fff;border:1px solid #d5dbe3}",
-    ".user{background:#0b4f9c;color:#fff;margin-left:auto}",
+    ".user{background:var(--c);color:#fff;margin-left:auto}.user a{color:#fff}",
     ".error{background:#fdecea;border:1px solid #e0b4b4;color:#8a1c1c}",
+    ".pending{opacity:.75}",
+    ".meta{font-size:.75em;color:#555d68;margin:0 4px 4px}.meta.right{text-align:right}",
     ".buttons{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 8px}",
-    ".buttons button{border:1px solid #0b4f9c;background:#fff;color:#0b4f9c;border-radius:16px;padding:6px 12px;font-size:14px;cursor:pointer;text-align:left}",
+    ".buttons button{border:1px solid var(--c);background:#fff;color:var(--c);border-radius:16px;padding:6px 12px;font-size:.9em;cursor:pointer;text-align:left}",
+    ".feedback{display:flex;gap:6px;align-items:center;margin:0 4px 6px;font-size:.85em;color:#555d68}",
+    ".feedback button{border:1px solid #8a94a3;background:#fff;border-radius:14px;padding:2px 10px;cursor:pointer;font-size:1em}",
+    ".typing{margin:8px 0;color:#555d68}.typing[hidden]{display:none}",
+    ".dot{display:inline-block;width:6px;height:6px;margin-right:3px;border-radius:50%;background:#8a94a3;animation:b 1.2s infinite}",
+    ".dot:nth-child(2){animation-delay:.2s}.dot:nth-child(3){animation-delay:.4s}",
+    "@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}",
+    "@media (prefers-reduced-motion:reduce){.dot{animation:none}}",
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #d5dbe3;background:#fff}",
-    "textarea{flex:1;resize:none;height:44px;padding:10px;border:1px solid #8a94a3;border-radius:8px;font-size:15px}",
-    "form button{border:0;border-radius:8px;background:#0b4f9c;color:#fff;font-size:15px;font-weight:700;padding:0 16px;cursor:pointer}",
-    "form button:disabled{background:#6b7785}",
+    "textarea{flex:1;resize:none;height:46px;padding:10px;border:1px solid #6b7785;border-radius:8px;font-size:1em}",
+    "form button{border:0;border-radius:8px;background:var(--c);color:#fff;font-size:1em;font-weight:700;padding:0 16px;cursor:pointer}",
     ".sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
-    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100dvh;border-radius:0}}"
+    "@media (max-width:480px){.panel{left:0;right:0;bottom:0;width:100vw;height:var(--vh,100dvh);border-radius:0;border:0}}"
   ].join("");
 
-  var host = document.createElement("div");
-  host.setAttribute("data-minwon-widget", "");
+  // A custom element with inline !important resets: page rules such as
+  // "div{display:none!important}" or "*{all:unset}" cannot reach it.
+  var host = document.createElement("minwon-chat-widget");
+  host.style.cssText = "all:initial !important;display:block !important;position:static !important;" +
+    "width:0 !important;height:0 !important;margin:0 !important;padding:0 !important;border:0 !important;";
   var root = host.attachShadow({ mode: "open" });
   root.innerHTML =
-    '<style>' + css + '</style>' +
+    "<style>" + css + "</style>" +
     '<button class="launcher" type="button" aria-haspopup="dialog" aria-expanded="false"></button>' +
     '<section class="panel" role="dialog" aria-modal="false" hidden>' +
-    '<header><h2></h2><button type="button" class="close" aria-label="상담 창 닫기">닫기</button></header>' +
+    "<header><h2></h2>" +
+    '<button type="button" data-act="smaller"></button><button type="button" data-act="larger"></button>' +
+    '<button type="button" data-act="reset"></button><button type="button" data-act="close"></button></header>' +
+    '<div class="notice" role="status" hidden></div>' +
     '<div class="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"></div>' +
-    '<form><label class="sr-only" for="minwon-input">질문 입력</label>' +
-    '<textarea id="minwon-input" maxlength="1000" placeholder="궁금한 민원을 입력해 주세요" autocomplete="off"></textarea>' +
-    '<button type="submit">보내기</button></form></section>';
+    '<div class="typing" hidden><span class="dot" aria-hidden="true"></span><span class="dot" aria-hidden="true"></span>' +
+    '<span class="dot" aria-hidden="true"></span><span class="sr-only"></span></div>' +
+    '<form><label class="sr-only" for="minwon-input"></label>' +
+    '<textarea id="minwon-input" maxlength="1000" autocomplete="off"></textarea>' +
+    '<button type="submit"></button></form></section>';
   document.body.appendChild(host);
 
-  var launcher = root.querySelector(".launcher");
-  var panel = root.querySelector(".panel");
-  var log = root.querySelector(".log");
-  var form = root.querySelector("form");
-  var input = root.querySelector("textarea");
-  var sendButton = root.querySelector("form button");
+  var $ = function (sel) { return root.querySelector(sel); };
+  var launcher = $(".launcher"), panel = $(".panel"), log = $(".log"), notice = $(".notice");
+  var typing = $(".typing"), form = $("form"), input = $("textarea");
+  host.style.setProperty("--c", cfg.color);
+  panel.style.setProperty("--fs", state.fontSize + "px");
   launcher.innerHTML =
     '<svg aria-hidden="true" focusable="false" width="20" height="20" viewBox="0 0 24 24" style="vertical-align:-4px;margin-right:6px">' +
     '<path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
-  launcher.appendChild(document.createTextNode(title));
-  root.querySelector("h2").textContent = title;
-  panel.setAttribute("aria-label", title);
-  var greeted = false;
-  var busy = false;
+  launcher.appendChild(document.createTextNode(cfg.title));
+  $("h2").textContent = cfg.title;
+  panel.setAttribute("aria-label", cfg.title);
+  $('[data-act="close"]').textContent = T.close;
+  $('[data-act="close"]').setAttribute("aria-label", T.closeLabel);
+  $('[data-act="reset"]').textContent = T.reset;
+  $('[data-act="smaller"]').textContent = "가-";
+  $('[data-act="smaller"]').setAttribute("aria-label", T.smaller);
+  $('[data-act="larger"]').textContent = "가+";
+  $('[data-act="larger"]').setAttribute("aria-label", T.larger);
+  $(".typing .sr-only").textContent = T.typing;
+  $("label").textContent = T.input;
+  input.placeholder = T.placeholder;
+  $("form button").textContent = T.send;
 
-  function addMessage(kind, text, buttons) {
+  /* ---------- safe formatting: text -> DOM nodes ---------- */
+  function inline(parent, text) {
+    var parts = text.split(/(\*\*[^*]+\*\*|https?:\/\/[^\s<>"')]+)/g);
+    parts.forEach(function (part) {
+      if (!part) return;
+      if (/^\*\*[^*]+\*\*$/.test(part)) {
+        var b = document.createElement("strong");
+        b.textContent = part.slice(2, -2);
+        parent.appendChild(b);
+      } else if (/^https?:\/\//.test(part)) {
+        var a = document.createElement("a");
+        a.href = part;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.textContent = part;
+        var hint = document.createElement("span");
+        hint.className = "sr-only";
+        hint.textContent = " " + T.newWindow;
+        a.appendChild(hint);
+        parent.appendChild(a);
+      } else {
+        parent.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+  function formatted(text) {
+    var frag = document.createDocumentFragment();
+    var list = null;
+    String(text).split("\n").forEach(function (line) {
+      var item = /^\s*(■|-|•|\*)\s+(.*)$/.exec(line);
+      if (item) {
+        if (!list) { list = document.createElement("ul"); frag.appendChild(list); }
+        var li = document.createElement("li");
+        inline(li, item[2]);
+        list.appendChild(li);
+        return;
+      }
+      list = null;
+      if (!line.trim()) return;
+      var p = document.createElement("p");
+      inline(p, line);
+      frag.appendChild(p);
+    });
+    return frag;
+  }
+  function clock(ts) {
+    var d = new Date(ts);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
+  /* ---------- rendering ---------- */
+  function render(m) {
+    var wrap = document.createElement("div");
+    wrap.setAttribute("data-id", m.id);
     var bubble = document.createElement("div");
-    bubble.className = "msg " + kind;
+    bubble.className = "msg " + m.from + (m.pending ? " pending" : "");
     var who = document.createElement("span");
     who.className = "sr-only";
-    who.textContent = kind === "user" ? "나: " : "챗봇: ";
+    who.textContent = (m.from === "user" ? T.you : T.bot) + ": ";
     bubble.appendChild(who);
-    bubble.appendChild(document.createTextNode(text));
-    log.appendChild(bubble);
-    if (buttons && buttons.length) {
+    bubble.appendChild(formatted(m.text));
+    wrap.appendChild(bubble);
+    var meta = document.createElement("div");
+    meta.className = "meta" + (m.from === "user" ? " right" : "");
+    var time = document.createElement("time");
+    time.dateTime = new Date(m.ts).toISOString();
+    time.textContent = clock(m.ts);
+    meta.appendChild(time);
+    wrap.appendChild(meta);
+    if (m.buttons && m.buttons.length) {
       var row = document.createElement("div");
       row.className = "buttons";
-      buttons.forEach(function (b) {
+      m.buttons.forEach(function (b) {
         var button = document.createElement("button");
         button.type = "button";
         button.textContent = b.title;
-        button.addEventListener("click", function () { send(b.payload, b.title); });
+        button.addEventListener("click", function () { ask(b.payload, b.title); });
         row.appendChild(button);
       });
-      log.appendChild(row);
+      wrap.appendChild(row);
     }
+    if (m.from === "bot" && m.answer) wrap.appendChild(feedbackRow(m));
+    return wrap;
+  }
+  function feedbackRow(m) {
+    var row = document.createElement("div");
+    row.className = "feedback";
+    if (m.feedback !== undefined) {
+      row.textContent = T.thanks;
+      return row;
+    }
+    var ask = document.createElement("span");
+    ask.textContent = T.wasHelpful;
+    row.appendChild(ask);
+    // Text, not emoji: many county PCs have no colour-emoji font.
+    [[true, T.yes, T.helpful], [false, T.no, T.unhelpful]].forEach(function (f) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = f[1];
+      button.setAttribute("aria-label", f[2]);
+      button.addEventListener("click", function () { sendFeedback(m, f[0], row); });
+      row.appendChild(button);
+    });
+    return row;
+  }
+  function redraw() {
+    log.textContent = "";
+    state.messages.forEach(function (m) { log.appendChild(render(m)); });
     log.scrollTop = log.scrollHeight;
   }
-
-  function send(text, shown, silent) {
-    if (busy || !text || !text.trim()) return;
-    busy = true;
-    sendButton.disabled = true;
-    if (!silent) addMessage("user", shown || text);
-    fetch(apiBase + "/api/v1/chat", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ session: storage.getItem(TOKEN_KEY), text: text })
-    })
-      .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      })
-      .then(function (result) {
-        if (result.body.session) storage.setItem(TOKEN_KEY, result.body.session);
-        if (!result.ok) {
-          addMessage("error", result.body.detail || "요청을 처리하지 못했습니다. 다시 시도해 주세요.");
-          return;
-        }
-        (result.body.messages || []).forEach(function (m) { addMessage("bot", m.text || "", m.buttons); });
-      })
-      .catch(function () {
-        addMessage("error", "인터넷 연결이 원활하지 않습니다. 연결을 확인한 뒤 다시 보내 주세요.");
-      })
-      .then(function () {
-        busy = false;
-        sendButton.disabled = false;
-      });
+  function add(m) {
+    state.messages.push(m);
+    save();
+    log.appendChild(render(m));
+    log.scrollTop = log.scrollHeight;
+  }
+  function replace(m) {
+    var old = log.querySelector('[data-id="' + m.id + '"]');
+    if (old) old.replaceWith(render(m));
+    save();
   }
 
+  /* ---------- sending, queue and reconnect ---------- */
+  var sending = false, backoff = 0, retryTimer = null;
+
+  function ask(text, shown) {
+    if (!text || !text.trim()) return;
+    var id = uid();
+    var m = { id: id, from: "user", text: shown || text, ts: Date.now(), pending: true };
+    add(m);
+    state.queue.push({ id: id, text: text });
+    save();
+    pump();
+  }
+  function pump() {
+    if (sending || !state.queue.length) return;
+    var item = state.queue[0];
+    sending = true;
+    typing.hidden = false;
+    fetch(cfg.api + "/api/v1/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session: state.token, text: item.text, client_id: item.id })
+    }).then(function (response) {
+      return response.json().then(function (body) { return { status: response.status, body: body }; }, function () {
+        return { status: response.status, body: {} };
+      });
+    }).then(function (result) {
+      if (result.status >= 500 && result.status !== 503) throw new Error("server");
+      state.queue.shift();
+      markSent(item.id);
+      if (result.body.session) state.token = result.body.session;
+      backoff = 0;
+      showNotice("");
+      if (result.status !== 200) {
+        add({ id: uid(), from: "error", text: result.body.detail || T.failed, ts: Date.now() });
+      } else {
+        (result.body.messages || []).forEach(function (msg) {
+          add({
+            id: uid(), from: "bot", text: msg.text || "", buttons: msg.buttons || [], ts: Date.now(),
+            answer: !(msg.buttons && msg.buttons.length) && !item.silent && state.messages.length > 1
+          });
+        });
+      }
+      save();
+    }).catch(function () {
+      // Network loss: keep the message queued (same client_id, so the server
+      // answers it once even if the first request did arrive) and retry.
+      showNotice(navigator.onLine === false ? T.offline : T.retrying);
+      backoff = Math.min(backoff ? backoff * 2 : 1000, 30000);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(pump, backoff);
+    }).then(function () {
+      sending = false;
+      typing.hidden = true;
+      if (state.queue.length && !backoff) pump();
+    });
+  }
+  function markSent(id) {
+    state.messages.forEach(function (m) {
+      if (m.id === id && m.pending) { delete m.pending; replace(m); }
+    });
+  }
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+  }
+  window.addEventListener("online", function () { backoff = 0; clearTimeout(retryTimer); pump(); });
+  window.addEventListener("offline", function () { showNotice(T.offline); });
+
+  function sendFeedback(m, helpful, row) {
+    m.feedback = helpful;
+    save();
+    row.replaceWith(feedbackRow(m));
+    fetch(cfg.api + "/api/v1/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session: state.token, helpful: helpful, answer: m.text })
+    }).catch(function () { /* feedback is best effort */ });
+  }
+
+  /* ---------- open, close, reset, font size ---------- */
+  function greet() {
+    if (cfg.greeting) add({ id: uid(), from: "bot", text: cfg.greeting, ts: Date.now() });
+    state.queue.push({ id: uid(), text: "안녕하세요", silent: true });
+    save();
+    pump();
+  }
   function open() {
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
-    if (!greeted) {
-      greeted = true;
-      send("안녕하세요", "", true); // the bot's welcome, without a fake resident bubble
-    }
+    state.open = true;
+    save();
+    if (!state.messages.length && !state.queue.length) greet();
     input.focus();
   }
-
   function close() {
     panel.hidden = true;
     launcher.setAttribute("aria-expanded", "false");
+    state.open = false;
+    save();
     launcher.focus();
+  }
+  function reset() {
+    if (!window.confirm(T.resetConfirm)) return;
+    state = { token: null, messages: [], queue: [], open: true, fontSize: state.fontSize };
+    save();
+    redraw();
+    greet();
+    input.focus();
+  }
+  function font(delta) {
+    state.fontSize = Math.max(14, Math.min(24, state.fontSize + delta));
+    panel.style.setProperty("--fs", state.fontSize + "px");
+    save();
   }
 
   launcher.addEventListener("click", function () { panel.hidden ? open() : close(); });
-  root.querySelector(".close").addEventListener("click", close);
+  root.addEventListener("click", function (e) {
+    var act = e.target.closest && e.target.closest("[data-act]");
+    if (!act) return;
+    var name = act.getAttribute("data-act");
+    if (name === "close") close();
+    else if (name === "reset") reset();
+    else if (name === "smaller") font(-2);
+    else if (name === "larger") font(2);
+  });
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var text = input.value;
+    if (!text.trim()) return;
     input.value = "";
-    send(text);
+    ask(text);
   });
   input.addEventListener("keydown", function (e) {
-    // Enter while a Hangul syllable is still composing would send half a word.
+    // Enter while a Hangul syllable is still composing would send half a word
+    // (and then the finished syllable again): wait for composition to end.
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       form.requestSubmit();
     }
   });
+  // Keep the input above the on-screen keyboard on phones.
+  if (window.visualViewport) {
+    var fit = function () { host.style.setProperty("--vh", window.visualViewport.height + "px"); };
+    window.visualViewport.addEventListener("resize", fit);
+    fit();
+  }
+
+  redraw();
+  if (state.open) { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); }
+  if (state.queue.length) pump();
 })();

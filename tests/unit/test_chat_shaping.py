@@ -1,0 +1,19 @@
+from api.chat import shape_replies
+
+
+def test_an_answer_split_by_rasa_at_blank_lines_is_one_message_again() -> None:
+    raw = [{"text": "요약입니다."}, {"text": "■ 준비물: 신분증\n■ 수수료: 무료"}]
+    messages = shape_replies(raw)
+    assert len(messages) == 1
+    assert messages[0].text == "요약입니다.\n\n■ 준비물: 신분증\n■ 수수료: 무료"
+
+
+def test_messages_with_buttons_stay_separate_and_keep_their_buttons() -> None:
+    raw = [
+        {"text": "정확한 답을 찾지 못했습니다.", "buttons": [{"title": "여권", "payload": "여권 발급"}]},
+        {"text": "다른 안내"},
+        {"text": ""},
+    ]
+    messages = shape_replies(raw)
+    assert [m.text for m in messages] == ["정확한 답을 찾지 못했습니다.", "다른 안내"]
+    assert messages[0].buttons[0].payload == "여권 발급"
