@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
     app.state.chat = ChatService(app.state.rasa, settings.max_message_chars)
     app.state.feedback = FeedbackLog(var_dir() / "feedback.jsonl")
+    runtime.set_feedback_log(app.state.feedback)
     app.state.retriever = None
     app.state.index_info = None
     app.state.index_error = None

@@ -58,6 +58,8 @@ class Entry(BaseModel):
     links: list[Link] = Field(default_factory=list)
     reviewed: dt.date
     source: str = Field(pattern=r"^https?://")
+    # What follow-up questions refer to ("그거 수수료는요?"); defaults to the file's subject.
+    subject: str = ""
 
     @field_validator("alternatives")
     @classmethod
@@ -77,6 +79,8 @@ class TopicFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     topic: str = Field(pattern=r"^T\d{2}$")
     title: str
+    # Default subject of follow-up questions for this file's entries ("" = none).
+    subject: str = ""
     entries: list[Entry]
 
 
@@ -142,6 +146,7 @@ def load_topic_file(path: Path) -> TopicFile:
         raise FaqLoadError("\n".join(problems)) from exc
     for entry in parsed.entries:
         entry.topic = parsed.topic
+        entry.subject = entry.subject or parsed.subject
         if not entry.id.startswith(parsed.topic + "-"):
             raise FaqLoadError(f"{path}: entry {entry.id} does not belong to topic {parsed.topic}")
     return parsed

@@ -1,5 +1,5 @@
 """Custom Rasa actions, written against rasa-sdk and executed inside the api process."""
 
-from bot.actions.faq import ActionAnswerFaq
+from bot.actions.faq import ActionAnswerFaq, ActionRecordFeedback
 
-__all__ = ["ActionAnswerFaq"]
+__all__ = ["ActionAnswerFaq", "ActionRecordFeedback"]

@@ -6,17 +6,78 @@ import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import runtime
+from faq.korean import morphemes
 
 HUMAN_BUTTON = {"title": "상담원 연결", "payload": "상담원 연결해 주세요"}
+OTHER_BUTTON = {"title": "다른 질문", "payload": "다른 질문을 할게요"}
 NOT_READY = "죄송합니다. 안내 자료를 불러오는 중입니다. 잠시 후 다시 질문해 주세요."
 CHOOSE = "정확한 답을 찾지 못했습니다. 혹시 아래 질문 중 하나이신가요?"
 NOT_FOUND = (
     "죄송합니다. 말씀하신 내용은 제가 안내해 드릴 수 있는 민원 정보에서 찾지 못했습니다. "
     "여권, 주민등록, 전입신고, 세금, 폐기물 같은 민원 절차를 물어봐 주시거나 상담원 연결을 요청해 주세요."
 )
+OFFER_HUMAN = "연달아 원하시는 답을 드리지 못해 죄송합니다. 담당 공무원과 상담하시겠어요?"
+FAILURES_BEFORE_OFFER = 2
+FOLLOW_UP_CUES = ("그거", "그건", "그것", "그럼", "그러면", "그래서", "이거", "이건", "거기", "그 ")
+CONTENT_TAGS = ("NNG", "NNP", "VV", "VA", "SL")
+LIGHT_WORDS = {"하", "되", "있", "없", "알", "주", "뭐", "얼마", "어디", "언제", "어떻", "가", "오"}
+# Aspects of a procedure: a question made only of these asks about the
+# service already under discussion, not about a new one.
+FACETS = {
+    "수수료",
+    "비용",
+    "돈",
+    "가격",
+    "준비물",
+    "서류",
+    "필요",
+    "처리",
+    "기간",
+    "기한",
+    "장소",
+    "곳",
+    "온라인",
+    "인터넷",
+    "대리",
+    "대리인",
+    "위임장",
+    "시간",
+    "방법",
+    "신청",
+    "발급",
+    "재발급",
+    "수령",
+    "예약",
+    "취소",
+    "환불",
+    "조건",
+    "자격",
+    "대상",
+    "할인",
+    "감면",
+    "가능",
+    "걸리",
+    "받",
+    "내",
+    "들",
+    "문의",
+    "전화",
+    "번호",
+    "담당",
+}
+
+
+def looks_like_follow_up(text: str) -> bool:
+    """ "그거 수수료는요?", "준비물은요?", "온라인으로도 돼요?": no subject of their own."""
+    stripped = text.strip()
+    if stripped.startswith(FOLLOW_UP_CUES):
+        return True
+    content = {m.form for m in morphemes(stripped) if m.tag.startswith(CONTENT_TAGS) and m.form not in LIGHT_WORDS}
+    return content <= FACETS
 
 
 class ActionAnswerFaq(Action):
@@ -33,13 +94,47 @@ class ActionAnswerFaq(Action):
             return []
         # Embedding takes tens of milliseconds of CPU; keep the event loop free.
         result = await asyncio.to_thread(retriever.search, text, 3)
+        service = tracker.get_slot("service")
+        mentioned = any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities", []))
+        if service and not mentioned and (looks_like_follow_up(text) or not result.confident):
+            # A follow-up such as "그거 수수료는요?" has no subject of its own:
+            # ask again about the service the conversation is about.
+            followup = await asyncio.to_thread(retriever.search, f"{service} {text}", 3)
+            if followup.confident or (followup.results and not result.confident):
+                result = followup
+        failures = float(tracker.get_slot("failures") or 0)
         if result.confident:
             best = result.results[0]
             dispatcher.utter_message(text=best.answer)
-            return []
+            events = [SlotSet("failures", 0.0), SlotSet("last_faq", best.id)]
+            subject = retriever.store.by_id[best.id].subject
+            if subject:
+                events.append(SlotSet("service", subject))
+            return events
+        failures += 1
         if result.results:
             buttons = [{"title": r.question, "payload": r.question} for r in result.results]
-            dispatcher.utter_message(text=CHOOSE, buttons=[*buttons, HUMAN_BUTTON])
-            return []
-        dispatcher.utter_message(text=NOT_FOUND, buttons=[HUMAN_BUTTON])
+            dispatcher.utter_message(text=CHOOSE, buttons=[*buttons, OTHER_BUTTON, HUMAN_BUTTON])
+        else:
+            dispatcher.utter_message(text=NOT_FOUND, buttons=[HUMAN_BUTTON])
+        if failures >= FAILURES_BEFORE_OFFER:
+            dispatcher.utter_message(text=OFFER_HUMAN, buttons=[HUMAN_BUTTON, OTHER_BUTTON])
+            failures = 0.0
+        return [SlotSet("failures", failures)]
+
+
+class ActionRecordFeedback(Action):
+    """Typed feedback ("도움이 안 됐어요") about the bot's last answer."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        helpful = (tracker.latest_message or {}).get("intent", {}).get("name") == "feedback_positive"
+        last_answer = next((e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "bot"), "")
+        log = runtime.get_feedback_log()
+        if log is not None:
+            await asyncio.to_thread(log.record, tracker.sender_id, helpful, last_answer)
         return []

@@ -1,0 +1,63 @@
+"""Conversation behaviour a resident notices, through the real api and Rasa."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from api.runner import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+class Conversation:
+    def __init__(self, stack: Stack) -> None:
+        self.url = f"{stack.api_url}/api/v1/chat"
+        self.token: str | None = None
+
+    def say(self, text: str) -> str:
+        response = httpx.post(self.url, json={"session": self.token, "text": text}, timeout=30)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        self.token = body["session"]
+        self.last = body["messages"]
+        return "\n".join(m["text"] for m in body["messages"])
+
+
+def test_follow_up_question_keeps_the_subject(stack: Stack) -> None:
+    chat = Conversation(stack)
+    assert "분실 신고" in chat.say("여권 잃어버렸어요")
+    assert "53,000원" in chat.say("그거 수수료는요?")
+
+
+def test_two_failures_in_a_row_offer_a_person(stack: Stack) -> None:
+    chat = Conversation(stack)
+    first = chat.say("로또 번호 알려줘")
+    assert "상담하시겠어요" not in first
+    second = chat.say("김치찌개 레시피 알려줘")
+    assert "상담하시겠어요" in second
+    titles = [b["title"] for m in chat.last for b in m["buttons"]]
+    assert "상담원 연결" in titles
+
+
+def test_abuse_gets_a_polite_answer(stack: Stack) -> None:
+    reply = Conversation(stack).say("멍청한 챗봇 진짜 쓸모없다")
+    assert "죄송합니다" in reply and "멍청" not in reply
+
+
+def test_bot_says_what_it_is(stack: Stack) -> None:
+    assert "민원 안내 챗봇" in Conversation(stack).say("너 누구야? 사람이야?")
+
+
+def test_restart_starts_over(stack: Stack) -> None:
+    chat = Conversation(stack)
+    chat.say("여권 잃어버렸어요")
+    assert "처음부터" in chat.say("처음부터 다시")
+
+
+def test_typed_negative_feedback_apologises_and_offers_help(stack: Stack) -> None:
+    chat = Conversation(stack)
+    chat.say("전입신고 언제까지 해야 돼요")
+    reply = chat.say("원하는 답이 아니에요")
+    assert "죄송합니다" in reply
+    assert "상담원 연결" in [b["title"] for m in chat.last for b in m["buttons"]]
