@@ -96,6 +96,18 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_dialogue(args: argparse.Namespace) -> int:
+    from evaluation.dialogue_eval import run_dialogue_tests, write_report
+
+    stories, out_dir = Path(args.stories), Path(args.report)
+    print(f"[eval] running {stories} against the trained Rasa model (about 30 s) ...", flush=True)
+    result = run_dialogue_tests(stories, out_dir)
+    report = write_report(result, stories, out_dir)
+    print(report.read_text(encoding="utf-8"))
+    print(f"report: {report} (and report.html)")
+    return 0 if result.ok else 1
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from api.runner import train
 
@@ -167,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--modes", default="hybrid,bm25,dense")
     retrieval.add_argument("--report", default="evaluation/reports/retrieval", help="report folder ('' to skip)")
     retrieval.set_defaults(func=cmd_eval_retrieval)
+
+    dialogue = evaluation.add_parser("dialogue", help="run QA test conversations against the trained model")
+    dialogue.add_argument("--stories", default="bot/tests/test_stories.yml")
+    dialogue.add_argument("--report", default="evaluation/reports/dialogue")
+    dialogue.set_defaults(func=cmd_eval_dialogue)
 
     train = sub.add_parser("train", help="train the Rasa model when its data changed")
     train.add_argument("--force", action="store_true")
