@@ -25,6 +25,7 @@ CONTENT_TAG_PREFIXES = ("NNG", "NNP", "NP", "NR", "VV", "VA", "XR", "SL", "SN", 
 
 _lock = threading.Lock()
 _kiwi = None
+_plain_kiwi = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,21 @@ def get_kiwi():  # -> kiwipiepy.Kiwi (untyped package)
     return _kiwi
 
 
-def morphemes(text: str) -> list[Morpheme]:
-    return [Morpheme(tok.form, tok.tag, tok.start, tok.start + tok.len) for tok in get_kiwi().tokenize(text)]
+def get_plain_kiwi():  # -> kiwipiepy.Kiwi
+    """Kiwi without our user words: only for measuring what the word list is worth."""
+    global _plain_kiwi
+    if _plain_kiwi is None:
+        with _lock:
+            if _plain_kiwi is None:
+                from kiwipiepy import Kiwi
+
+                _plain_kiwi = Kiwi()
+    return _plain_kiwi
+
+
+def morphemes(text: str, user_words: bool = True) -> list[Morpheme]:
+    kiwi = get_kiwi() if user_words else get_plain_kiwi()
+    return [Morpheme(tok.form, tok.tag, tok.start, tok.start + tok.len) for tok in kiwi.tokenize(text)]
 
 
 def merge_spans(text: str, morphs: list[Morpheme]) -> list[SurfaceToken]:
@@ -119,8 +133,8 @@ def merge_spans(text: str, morphs: list[Morpheme]) -> list[SurfaceToken]:
     return spans
 
 
-def surface_tokens(text: str) -> list[SurfaceToken]:
-    return merge_spans(text, morphemes(text))
+def surface_tokens(text: str, user_words: bool = True) -> list[SurfaceToken]:
+    return merge_spans(text, morphemes(text, user_words))
 
 
 @lru_cache(maxsize=1)

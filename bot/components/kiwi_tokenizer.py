@@ -16,7 +16,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from faq.korean import get_kiwi, surface_tokens
+from faq.korean import get_kiwi, get_plain_kiwi, surface_tokens
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -28,6 +28,11 @@ class KiwiTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
+            # Load the maintained 민원 user-word list (주민등록등본 stays one token).
+            "user_words": True,
+            # Drop tokens made only of particles/endings (J*, E*): 은/는/요 carry
+            # little for intents, but 해요 vs 해 (존댓말/반말) can.
+            "drop_particles": False,
         }
 
     @staticmethod
@@ -36,7 +41,10 @@ class KiwiTokenizer(Tokenizer):
 
     def __init__(self, config: Dict[str, Any]) -> None:
         super().__init__(config)
-        get_kiwi()  # load once per process, at graph construction, not on the first message
+        self.user_words = bool(config.get("user_words", True))
+        self.drop_particles = bool(config.get("drop_particles", False))
+        # Load once per process, at graph construction, not on the first message.
+        get_kiwi() if self.user_words else get_plain_kiwi()
 
     @classmethod
     def create(
@@ -52,6 +60,9 @@ class KiwiTokenizer(Tokenizer):
         text: str | None = message.get(attribute)
         if not text:
             return []
+        spans = surface_tokens(text, self.user_words)
+        if self.drop_particles:
+            spans = [s for s in spans if not all(m.tag.startswith(("J", "E")) for m in s.morphemes)] or spans
         tokens = [
             Token(
                 span.text,
@@ -60,6 +71,6 @@ class KiwiTokenizer(Tokenizer):
                 data={"pos": "+".join(m.tag for m in span.morphemes)},
                 lemma=span.lemma,
             )
-            for span in surface_tokens(text)
+            for span in spans
         ]
         return self._apply_token_pattern(tokens)
