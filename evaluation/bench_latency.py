@@ -59,6 +59,20 @@ def _children(pid: int) -> list[int]:
     return kids + [g for k in kids for g in _children(k)]
 
 
+def nlu_latency(rasa_url: str, token: str, rounds: int = 20) -> None:
+    """NLU inference alone, inside Rasa (POST /model/parse), per message."""
+    times = []
+    with httpx.Client(timeout=30) as client:
+        for text in QUESTIONS[:3]:
+            client.post(f"{rasa_url}/model/parse", params={"token": token}, json={"text": text})
+        for _ in range(rounds):
+            for text in QUESTIONS:
+                started = time.perf_counter()
+                client.post(f"{rasa_url}/model/parse", params={"token": token}, json={"text": text}).raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+    print(f"Rasa NLU /model/parse p50 {statistics.median(times):7.1f} ms   p95 {percentile(times, 0.95):7.1f} ms")
+
+
 def run(api_url: str, rasa_url: str, turns: int) -> None:
     api_times: list[float] = []
     rasa_times: list[float] = []
@@ -106,6 +120,7 @@ def main() -> None:
         stack.wait_ready(say=lambda line: print(line, flush=True))
         print(f"stack ready in {time.perf_counter() - started:.1f} s")
         run(stack.api_url, stack.rasa_url, args.turns)
+        nlu_latency(stack.rasa_url, stack.rasa_token)
         for name, process in stack.processes.items():
             print(f"RSS {name:5s} {rss_mb(process.pid):7.0f} MB")
     finally:

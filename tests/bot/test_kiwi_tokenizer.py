@@ -50,3 +50,30 @@ def test_process_sets_tokens_for_training_data(tokenizer) -> None:
     message = Message(data={TEXT: "전입신고 했어요", "intent": "ask_faq"})
     tokenizer.process_training_data(TrainingData([message]))
     assert [t.text for t in message.get(TOKENS_NAMES[TEXT])] == ["전입신고", "했", "어요"]
+
+
+def test_without_user_words_compounds_split(tokenizer) -> None:
+    config = {**rasa_tokenizer.KiwiTokenizer.get_default_config(), "user_words": False}
+    plain = rasa_tokenizer.KiwiTokenizer(config)
+    tokens = [t.text for t in plain.tokenize(Message(data={TEXT: "주민등록등본떼려면"}), TEXT)]
+    assert "주민등록등본" not in tokens and "등본" in tokens
+
+
+def test_drop_particles_keeps_content_and_offsets() -> None:
+    config = {**rasa_tokenizer.KiwiTokenizer.get_default_config(), "drop_particles": True}
+    dropping = rasa_tokenizer.KiwiTokenizer(config)
+    text = "여권을 잃어버렸어요"
+    tokens = dropping.tokenize(Message(data={TEXT: text}), TEXT)
+    assert tokens[0].text == "여권"
+    assert "을" not in [t.text for t in tokens] and "어요" not in [t.text for t in tokens]
+    assert all(text[t.start : t.end] == t.text for t in tokens)
+
+
+def test_eojeol_baseline_keeps_hangul_with_offsets() -> None:
+    from components.eojeol_tokenizer import EojeolTokenizer
+
+    baseline = EojeolTokenizer(EojeolTokenizer.get_default_config())
+    text = "여권 재발급, 수수료는?"
+    tokens = baseline.tokenize(Message(data={TEXT: text}), TEXT)
+    assert [t.text for t in tokens] == ["여권", "재발급", ",", "수수료는", "?"]
+    assert all(text[t.start : t.end] == t.text for t in tokens)
