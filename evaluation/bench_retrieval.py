@@ -80,7 +80,7 @@ def bench_size(entries: int) -> dict[str, float]:
     import bm25s
 
     from faq.embedder import Embedder
-    from faq.index import LoadedIndex, Phrasing, make_faiss_index
+    from faq.index import LoadedIndex, Phrasing, entry_layout, make_faiss_index
     from faq.korean import lexical_terms
     from faq.retriever import Retriever
     from faq.store import FaqStore
@@ -139,13 +139,7 @@ def bench_size(entries: int) -> dict[str, float]:
 
     index = LoadedIndex.__new__(LoadedIndex)
     index.folder, index.meta, index.phrasings, index.dense, index.bm25 = Path("."), {}, phrasings, dense, bm25
-    index.entry_ids, index.first_phrasing = [], []
-    seen: set[str] = set()
-    for pid, p in enumerate(phrasings):
-        if p.entry_id not in seen:
-            seen.add(p.entry_id)
-            index.entry_ids.append(p.entry_id)
-            index.first_phrasing.append(pid)
+    index.entry_ids, index.first_phrasing = entry_layout(phrasings)
     retriever = Retriever(FaqStore(synthetic_entries, store.profile), index, embedder)
     for query in QUERIES:
         retriever.search(query)

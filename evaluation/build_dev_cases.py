@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
-from faq.paths import REPO_ROOT
+from faq.paths import shared_data_dir
 from faq.store import FaqStore
 
 CASES = Path(__file__).resolve().parent / "cases"
-REAL = Path(os.environ.get("MINWON_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")) / "real_resident_questions.csv"
+REAL = shared_data_dir() / "real_resident_questions.csv"
 
 
 def rows(path: Path) -> list[list[str]]:

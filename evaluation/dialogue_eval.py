@@ -9,7 +9,6 @@ api's end-to-end tests and `minwon eval retrieval`.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api.runner import BOT_DIR, rasa_bin, rasa_env, trained_model
+from evaluation.report_html import html_page
 
 PREDICTED = re.compile(r"#\s*predicted:\s*(.+)$")
 
@@ -125,13 +125,5 @@ def write_report(result: DialogueResult, stories: Path, out_dir: Path) -> Path:
         lines.append("모든 대화가 기대한 대로 진행되었습니다.")
     markdown = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(markdown, encoding="utf-8")
-    parts = []
-    for line in lines:
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            parts.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
-        elif line.strip():
-            parts.append(f"<p>{html.escape(line)}</p>")
-    page = "<!doctype html><html lang='ko'><meta charset='utf-8'><title>대화 테스트 결과</title><body>"
-    (out_dir / "report.html").write_text(page + "".join(parts) + "</body></html>", encoding="utf-8")
+    (out_dir / "report.html").write_text(html_page("대화 테스트 결과", markdown), encoding="utf-8")
     return out_dir / "report.md"

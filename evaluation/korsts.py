@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import time
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from faq.embedder import Embedder
-from faq.paths import REPO_ROOT
+from faq.paths import shared_data_dir
 
-DATA = Path(os.environ.get("MINWON_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")) / "korsts"
+DATA = shared_data_dir() / "korsts"
 
 
 def load_pairs(path: Path) -> tuple[list[str], list[str], np.ndarray]:

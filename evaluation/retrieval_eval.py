@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evaluation.report_html import html_page
 from faq.retriever import MODES, Retriever, SearchResult
 
 MRR_DEPTH = 10
@@ -239,14 +240,7 @@ def write_report(reports: list[ModeReport], cases_path: Path, out_dir: Path) -> 
         ]
     )
     (out_dir / "report.md").write_text(markdown, encoding="utf-8")
-    html_body = _markdown_to_html(markdown)
-    (out_dir / "report.html").write_text(
-        "<!doctype html><html lang='ko'><meta charset='utf-8'><title>Retrieval evaluation</title>"
-        "<style>body{font-family:'Noto Sans KR',sans-serif;max-width:1100px;margin:2em auto;line-height:1.5}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}</style>"
-        f"<body>{html_body}</body></html>",
-        encoding="utf-8",
-    )
+    (out_dir / "report.html").write_text(html_page("Retrieval evaluation", markdown), encoding="utf-8")
     (out_dir / "metrics.json").write_text(
         json.dumps(
             {
@@ -259,38 +253,3 @@ def write_report(reports: list[ModeReport], cases_path: Path, out_dir: Path) -> 
         encoding="utf-8",
     )
     return out_dir / "report.md"
-
-
-def _markdown_to_html(markdown: str) -> str:
-    """Just enough Markdown (headings, tables, images, lists) for this report."""
-    import html
-
-    out: list[str] = []
-    in_table = False
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= {"-"}:
-                continue
-            tag = "th" if not in_table else "td"
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            out.append(f"<h{level}>{html.escape(line[level:].strip())}</h{level}>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1 : line.index(")")]
-            out.append(f"<img src='{html.escape(src)}' alt='hit@1 per topic' style='max-width:100%'>")
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        out.append("</table>")
-    return "\n".join(out)

@@ -41,6 +41,19 @@ def collect_phrasings(store: FaqStore) -> list[Phrasing]:
     return [Phrasing(entry.id, text) for entry in store.entries for text in entry.phrasings]
 
 
+def entry_layout(phrasings: list[Phrasing]) -> tuple[list[str], list[int]]:
+    """Entry ids in first-seen order, and the index of each entry's first phrasing."""
+    entry_ids: list[str] = []
+    first_phrasing: list[int] = []
+    seen: set[str] = set()
+    for pid, phrasing in enumerate(phrasings):
+        if phrasing.entry_id not in seen:
+            seen.add(phrasing.entry_id)
+            entry_ids.append(phrasing.entry_id)
+            first_phrasing.append(pid)
+    return entry_ids, first_phrasing
+
+
 def current_key(root: Path | None = None) -> str | None:
     link = (root or index_root()) / "current"
     return link.resolve().name if link.exists() else None
@@ -136,14 +149,9 @@ class LoadedIndex:
         # BM25 sees one document per entry (all its phrasings together): a
         # single short phrasing sharing two generic terms with the query is
         # weaker evidence than an entry whose phrasings agree on the topic.
-        self.entry_ids: list[str] = []
-        self.first_phrasing: list[int] = []
-        terms: dict[str, list[str]] = {}
-        for pid, phrasing in enumerate(self.phrasings):
-            if phrasing.entry_id not in terms:
-                terms[phrasing.entry_id] = []
-                self.entry_ids.append(phrasing.entry_id)
-                self.first_phrasing.append(pid)
+        self.entry_ids, self.first_phrasing = entry_layout(self.phrasings)
+        terms: dict[str, list[str]] = {entry_id: [] for entry_id in self.entry_ids}
+        for phrasing in self.phrasings:
             terms[phrasing.entry_id].extend(lexical_terms(phrasing.text))
         self.bm25 = bm25s.BM25()
         self.bm25.index([terms[e] or ["∅"] for e in self.entry_ids], show_progress=False)

