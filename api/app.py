@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,9 +16,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.chat import ChatService
+from api.console import routes as console
+from api.console.auth import StaffAuth
+from api.db import Database
 from api.feedback import FeedbackLog
+from api.handoff.config import HandoffConfig
+from api.handoff.desk import HandoffDesk
+from api.handoff.store import HandoffStore
 from api.rasa_client import RasaClient
-from api.routes import actions, chat, health
+from api.routes import actions, chat, handoff, health
 from api.sessions import SessionSigner
 from api.settings import Settings
 from api.webchat_socket import create_webchat_server
@@ -25,6 +32,7 @@ from bot.actions import runtime
 from faq.paths import var_dir
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+CONSOLE_STATIC = Path(__file__).resolve().parent / "console" / "static"
 MAX_BODY_BYTES = 64 * 1024
 log = logging.getLogger("minwon.api")
 
@@ -54,10 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(db.upgrade)
         if settings.load_retriever:
             load_retriever(app)
+        sweeper = asyncio.create_task(desk.run_sweeper()) if settings.run_sweeper else None
         yield
+        if sweeper is not None:
+            sweeper.cancel()
         await app.state.rasa.aclose()
+        db.dispose()
 
     app = FastAPI(
         title="민원 안내 챗봇 API",
@@ -68,7 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
     app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-    app.state.chat = ChatService(app.state.rasa, settings.max_message_chars)
+    db = Database(settings.database_url or None)
+    desk = HandoffDesk(HandoffStore(db), HandoffConfig.load())
+    app.state.db = db
+    app.state.desk = desk
+    app.state.staff_auth = StaffAuth(db)
+    app.state.chat = ChatService(app.state.rasa, desk, settings.max_message_chars)
+    runtime.set_context_sink(desk.set_bot_context)
     app.state.feedback = FeedbackLog(var_dir() / "feedback.jsonl")
     runtime.set_feedback_log(app.state.feedback)
     app.state.retriever = None
@@ -80,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type"],
+        allow_credentials=False,
     )
 
     @app.middleware("http")
@@ -98,6 +118,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.include_router(chat.router)
+    app.include_router(handoff.router)
+    app.include_router(console.router)
+    console.install_handlers(app)
+    app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
     app.include_router(health.router)
     app.include_router(actions.router)
     app.mount("/widget", StaticFiles(directory=WIDGET_DIR / "src"), name="widget")

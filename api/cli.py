@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # county networks cannot reach the Hub
@@ -150,6 +151,72 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database() -> Any:
+    from api.db import Database
+
+    db = Database()
+    db.upgrade()
+    return db
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    db = _database()
+    print(f"[db] schema up to date ({db.backend})")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from api.console.auth import StaffAuth
+
+    user = StaffAuth(_database()).add_user(args.username, _read_password(args), args.role, args.name)
+    print(f"[user] added {user.username} ({user.role})")
+    return 0
+
+
+def cmd_user_active(args: argparse.Namespace) -> int:
+    from api.console.auth import StaffAuth
+
+    StaffAuth(_database()).set_active(args.username, args.active)
+    print(f"[user] {args.username} {'enabled' if args.active else 'disabled (and logged out)'}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from api.console.auth import StaffAuth
+
+    for user in StaffAuth(_database()).users():
+        state = "active" if user.active else "disabled"
+        print(f"{user.username}\t{user.role}\t{state}\t{user.display_name}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from api.handoff.config import HandoffConfig
+    from api.handoff.store import HandoffStore
+
+    config = HandoffConfig.load()
+    tickets = args.ticket_days or config.ticket_retention_days
+    conversations = args.conversation_days or config.conversation_retention_days
+    counts = HandoffStore(_database()).purge(tickets, conversations, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"[purge] {verb} {counts['tickets']} callback tickets older than {tickets} days and "
+        f"{counts['conversations']} conversations idle for more than {conversations} days"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minwon", description="민원 안내 챗봇 operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,6 +261,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=int(os.environ.get("MINWON_PORT", "8000")))
     run.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
     run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database (DATABASE_URL, default SQLite in var/)")
+    db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations").set_defaults(
+        func=cmd_db_upgrade
+    )
+
+    user = sub.add_parser("user", help="console accounts").add_subparsers(dest="action", required=True)
+    add = user.add_parser("add", help="create an account (asks for the password)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["officer", "curator", "admin"], default="officer")
+    add.add_argument("--name", help="display name residents see, e.g. '민원팀 김주무관'")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
+    add.set_defaults(func=cmd_user_add)
+    disable = user.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    disable.set_defaults(func=cmd_user_active, active=False)
+    enable = user.add_parser("enable", help="enable a disabled account")
+    enable.add_argument("username")
+    enable.set_defaults(func=cmd_user_active, active=True)
+    user.add_parser("list", help="list accounts").set_defaults(func=cmd_user_list)
+
+    purge = sub.add_parser("purge", help="delete callback tickets and conversations past their retention")
+    purge.add_argument("--ticket-days", type=int, help="override handoff.ticket_retention_days")
+    purge.add_argument("--conversation-days", type=int, help="override handoff.conversation_retention_days")
+    purge.add_argument("--dry-run", action="store_true", help="count only")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

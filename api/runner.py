@@ -162,6 +162,9 @@ class Stack:
             rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token}),
             BOT_DIR,
         )
+        self.start_api()
+
+    def start_api(self) -> None:
         api_env = dict(os.environ)
         api_env.update(
             {
@@ -219,6 +222,18 @@ class Stack:
             if elapsed > timeout:
                 raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.log_dir}")
             time.sleep(1.0)
+
+    def stop_api(self) -> None:
+        """Stop only the api (a restart drill: Rasa keeps running, the database keeps the handoffs)."""
+        process = self.processes.pop("api", None)
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -52,13 +52,18 @@ class Settings:
     port: int = DEFAULT_PORT
     rasa_url: str = f"http://127.0.0.1:{DEFAULT_RASA_PORT}"
     rasa_token: str = ""
-    rasa_timeout: float = 10.0
+    # The bound: a Rasa slower than 3 s gets the apology and the handoff option.
+    rasa_timeout: float = 3.0
     action_token: str = ""
     secret_key: str = ""
     cors_origins: list[str] = field(default_factory=list)
     max_message_chars: int = 1000
     session_max_age: int = 24 * 3600
     load_retriever: bool = True
+    database_url: str = ""  # empty: DATABASE_URL, else SQLite in var/
+    run_sweeper: bool = True
+    # Console cookies get the Secure flag on https requests; force it behind a TLS-terminating proxy.
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -69,7 +74,7 @@ class Settings:
             port=port,
             rasa_url=os.environ.get("RASA_URL", f"http://127.0.0.1:{DEFAULT_RASA_PORT}").rstrip("/"),
             rasa_token=os.environ.get("RASA_TOKEN", ""),
-            rasa_timeout=_float("RASA_TIMEOUT", 10.0),
+            rasa_timeout=_float("RASA_TIMEOUT", 3.0),
             action_token=os.environ.get("ACTION_TOKEN", ""),
             secret_key=load_secret(var_dir() / "secret_key"),
             cors_origins=[o.strip() for o in origins.split(",") if o.strip()]
@@ -77,4 +82,6 @@ class Settings:
             max_message_chars=_int("MINWON_MAX_MESSAGE_CHARS", 1000),
             session_max_age=_int("MINWON_SESSION_MAX_AGE", 24 * 3600),
             load_retriever=os.environ.get("MINWON_LOAD_RETRIEVER", "1") != "0",
+            database_url=os.environ.get("DATABASE_URL", "").strip(),
+            secure_cookies=os.environ.get("MINWON_SECURE_COOKIES", "0") == "1",
         )

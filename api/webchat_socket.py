@@ -3,19 +3,21 @@
 Events: ``session_request`` {session_id} → ``session_confirm`` (our signed
 token; a client-chosen id is never trusted), ``user_uttered`` {message,
 session_id, customData} → one ``bot_uttered`` per reply: {text} or
-{text, quick_replies}.
+{text, quick_replies}. Officer and system messages of a handoff are pushed as
+``bot_uttered`` too, while the socket is connected.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
 import socketio
 
-from api.chat import RASA_DOWN, ChatService
+from api.chat import BotMessage, ChatService
 from api.messages import MessageRejected
-from api.rasa_client import RasaUnavailable
 from api.sessions import SessionSigner
 
 log = logging.getLogger("minwon.webchat")
@@ -23,43 +25,82 @@ log = logging.getLogger("minwon.webchat")
 INIT_PAYLOADS = {"/get_started", "/greet", "get_started"}
 
 
+def _payload(reply: BotMessage) -> dict[str, Any]:
+    text = f"{reply.author}: {reply.text}" if reply.sender == "officer" and reply.author else reply.text
+    payload: dict[str, Any] = {"text": text}
+    # rasa-webchat cannot run our widget's actions (callback form); it gets the text only.
+    buttons = [b for b in reply.buttons if not b.action]
+    if buttons:
+        payload["quick_replies"] = [{"content_type": "text", "title": b.title, "payload": b.payload} for b in buttons]
+    return payload
+
+
 def create_webchat_server(signer: SessionSigner, chat: ChatService, origins: list[str]) -> socketio.AsyncServer:
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins, logger=False, engineio_logger=False)
     sessions: dict[str, str] = {}  # socket id -> conversation (session) id
+    seen: dict[str, set[int]] = {}  # message ids already sent as turn replies
+    forwarders: dict[str, asyncio.Task[None]] = {}
+
+    def attach(sid: str, conversation_id: str) -> None:
+        sessions[sid] = conversation_id
+        seen[sid] = set()
+        old = forwarders.pop(sid, None)
+        if old:
+            old.cancel()
+
+    async def ensure_forwarder(sid: str) -> None:
+        if sid not in forwarders:
+            latest = await chat.desk.latest_message_id(sessions[sid])
+            task = asyncio.create_task(forward_from(sid, sessions[sid], latest))
+            forwarders[sid] = task
+
+    async def forward_from(sid: str, conversation_id: str, after: int) -> None:
+        while sid in sessions:
+            try:
+                messages, _ = await chat.desk.events(conversation_id, after, 25.0)
+            except Exception:
+                log.exception("webchat event forwarding failed")
+                await asyncio.sleep(5)
+                continue
+            for message in messages:
+                after = max(after, message.id)
+                if message.id not in seen.get(sid, set()):
+                    await sio.emit("bot_uttered", _payload(BotMessage.from_stored(message)), to=sid)
 
     @sio.on("session_request")
     async def session_request(sid: str, data: Any) -> None:
         proposed = data.get("session_id") if isinstance(data, dict) else None
         session_id, token = signer.resume_or_start(proposed if isinstance(proposed, str) else None)
-        sessions[sid] = session_id
+        attach(sid, session_id)
         await sio.emit("session_confirm", token, to=sid)
 
     @sio.on("user_uttered")
     async def user_uttered(sid: str, data: Any) -> None:
         if sid not in sessions:
-            sessions[sid] = signer.issue()[0]
+            attach(sid, signer.issue()[0])
         message = data.get("message") if isinstance(data, dict) else None
         if isinstance(message, str) and message.strip() in INIT_PAYLOADS:
             message = "안녕하세요"
         try:
-            replies = await chat.turn(sessions[sid], message)
+            result = await chat.turn(sessions[sid], message)
         except MessageRejected as exc:
             await sio.emit("bot_uttered", {"text": exc.detail}, to=sid)
             return
-        except RasaUnavailable as exc:
-            log.error("rasa unavailable: %s", exc)
-            await sio.emit("bot_uttered", {"text": RASA_DOWN}, to=sid)
-            return
-        for reply in replies:
-            payload: dict[str, Any] = {"text": reply.text}
-            if reply.buttons:
-                payload["quick_replies"] = [
-                    {"content_type": "text", "title": b.title, "payload": b.payload} for b in reply.buttons
-                ]
-            await sio.emit("bot_uttered", payload, to=sid)
+        for reply in result.messages:
+            if reply.id is not None:
+                seen.setdefault(sid, set()).add(reply.id)
+            await sio.emit("bot_uttered", _payload(reply), to=sid)
+        if result.handoff.get("state") != "bot":
+            await ensure_forwarder(sid)
 
     @sio.event
     async def disconnect(sid: str, *args: Any) -> None:
         sessions.pop(sid, None)
+        seen.pop(sid, None)
+        task = forwarders.pop(sid, None)
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     return sio

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.chat import RASA_DOWN, BotMessage, ChatService
+from api.chat import BotMessage, ChatService
 from api.messages import MessageRejected
-from api.rasa_client import RasaUnavailable
 from api.sessions import SessionSigner
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 log = logging.getLogger("minwon.api")
+EXPIRED = "대화 정보가 만료되었습니다. 새로 질문해 주세요."
 
 
 class ChatRequest(BaseModel):
@@ -31,11 +32,13 @@ class ChatRequest(BaseModel):
 class ChatResponse(BaseModel):
     session: str = Field(description="Server-signed session token to send with the next turn")
     messages: list[BotMessage]
+    handoff: dict[str, Any] = Field(description="bot | waiting (position, estimate_minutes) | active (officer)")
 
 
 class ErrorResponse(BaseModel):
     session: str | None = None
     detail: str
+    messages: list[BotMessage] = Field(default_factory=list)
 
 
 @router.post(
@@ -48,20 +51,28 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONRespon
     service: ChatService = request.app.state.chat
     session_id, token = signer.resume_or_start(body.session)
     try:
-        messages = await service.turn(session_id, body.text, body.client_id)
+        result = await service.turn(session_id, body.text, body.client_id)
     except MessageRejected as exc:
         return JSONResponse({"session": token, "detail": exc.detail}, status_code=exc.status)
-    except RasaUnavailable as exc:
-        log.error("rasa unavailable: %s", exc)
-        return JSONResponse({"session": token, "detail": RASA_DOWN}, status_code=503)
-    return ChatResponse(session=token, messages=messages)
+    if result.rasa_down:
+        # 503 for monitoring; the body still carries the stored notice and the handoff option.
+        return JSONResponse(
+            {
+                "session": token,
+                "detail": result.messages[0].text,
+                "messages": [m.model_dump() for m in result.messages],
+                "handoff": result.handoff,
+            },
+            status_code=503,
+        )
+    return ChatResponse(session=token, messages=result.messages, handoff=result.handoff)
 
 
 @router.websocket("/ws")
 async def chat_socket(websocket: WebSocket) -> None:
     """JSON frames: ``{"type":"hello","session":..}`` then ``{"type":"message","text":..}``.
 
-    Replies: ``session``, ``bot`` (messages), ``error`` (Korean detail).
+    Replies: ``session``, ``bot`` (messages, handoff), ``error`` (Korean detail).
     """
     signer: SessionSigner = websocket.app.state.signer
     service: ChatService = websocket.app.state.chat
@@ -84,22 +95,20 @@ async def chat_socket(websocket: WebSocket) -> None:
             elif kind == "message":
                 try:
                     client_id = frame.get("id")
-                    messages = await service.turn(
+                    result = await service.turn(
                         session_id, frame.get("text"), str(client_id) if client_id is not None else None
                     )
                 except MessageRejected as exc:
                     await websocket.send_json({"type": "error", "detail": exc.detail, "id": frame.get("id")})
                     continue
-                except RasaUnavailable as exc:
-                    log.error("rasa unavailable: %s", exc)
-                    await websocket.send_json({"type": "error", "detail": RASA_DOWN, "id": frame.get("id")})
-                    continue
                 await websocket.send_json(
                     {
-                        "type": "bot",
+                        "type": "error" if result.rasa_down else "bot",
                         "id": frame.get("id"),
                         "session": token,
-                        "messages": [m.model_dump() for m in messages],
+                        "detail": result.messages[0].text if result.rasa_down else None,
+                        "messages": [m.model_dump() for m in result.messages],
+                        "handoff": result.handoff,
                     }
                 )
             else:
@@ -118,7 +127,7 @@ class FeedbackRequest(BaseModel):
 async def feedback(body: FeedbackRequest, request: Request) -> Response:
     session_id = request.app.state.signer.verify(body.session)
     if session_id is None:
-        return JSONResponse({"detail": "대화 정보가 만료되었습니다. 새로 질문해 주세요."}, status_code=401)
+        return JSONResponse({"detail": EXPIRED}, status_code=401)
     try:
         request.app.state.feedback.record(session_id, body.helpful, body.answer)
     except OSError:

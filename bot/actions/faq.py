@@ -102,6 +102,16 @@ class ActionAnswerFaq(Action):
             followup = await asyncio.to_thread(retriever.search, f"{service} {text}", 3)
             if followup.confident or (followup.results and not result.confident):
                 result = followup
+        await runtime.record_context(
+            tracker.sender_id,
+            {
+                "question": text,
+                "confident": result.confident,
+                "candidates": [
+                    {"id": r.id, "question": r.question, "score": round(r.score, 3)} for r in result.results
+                ],
+            },
+        )
         failures = float(tracker.get_slot("failures") or 0)
         if result.confident:
             best = result.results[0]
@@ -138,3 +148,16 @@ class ActionRecordFeedback(Action):
         if log is not None:
             await asyncio.to_thread(log.record, tracker.sender_id, helpful, last_answer)
         return []
+
+
+class ActionRequestHuman(Action):
+    """Ask the api to connect an officer; the api decides between the queue and a callback offer."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(json_message={"handoff": "request"})
+        return [SlotSet("failures", 0.0)]

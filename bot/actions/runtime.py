@@ -1,8 +1,9 @@
-"""What the api loaded (retriever, feedback log), handed to actions running in the same process."""
+"""What the api loaded (retriever, feedback log, context sink), handed to actions running in the same process."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from api.feedback import FeedbackLog
@@ -10,6 +11,19 @@ if TYPE_CHECKING:
 
 _retriever: Retriever | None = None
 _feedback: FeedbackLog | None = None
+ContextSink = Callable[[str, dict[str, Any]], Awaitable[None]]
+_context_sink: ContextSink | None = None
+
+
+def set_context_sink(sink: ContextSink) -> None:
+    """Where actions report what the bot tried (shown to the officer who takes over)."""
+    global _context_sink
+    _context_sink = sink
+
+
+async def record_context(conversation_id: str, context: dict[str, Any]) -> None:
+    if _context_sink is not None:
+        await _context_sink(conversation_id, context)
 
 
 def set_feedback_log(log: FeedbackLog) -> None:

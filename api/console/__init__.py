@@ -1,0 +1,1 @@
+"""Officer console under /console: login, live queue, conversations, callback tickets."""

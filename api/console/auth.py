@@ -1,0 +1,143 @@
+"""Staff accounts: argon2 passwords, lockout after repeated failures, server-side sessions, CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from api.db import Database
+from api.db.models import AuditEntry, StaffSession, User, utcnow
+
+ROLES = ("officer", "curator", "admin")
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_TTL = timedelta(hours=9)  # one working day
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AuthError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Login:
+    user: User
+    token: str
+    csrf: str
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class StaffAuth:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- accounts (the `minwon user` CLI) ----
+    def add_user(self, username: str, password: str, role: str, display_name: str | None = None) -> User:
+        username = username.strip()
+        if role not in ROLES:
+            raise AuthError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        if not username or len(username) > 64:
+            raise AuthError("username must be 1-64 characters")
+        if len(password) < MIN_PASSWORD:
+            raise AuthError(f"password must be at least {MIN_PASSWORD} characters")
+        with self.db.session() as session:
+            if session.scalar(select(User).where(User.username == username)) is not None:
+                raise AuthError(f"user {username!r} already exists")
+            user = User(
+                username=username,
+                display_name=(display_name or username).strip()[:64],
+                role=role,
+                password_hash=_hasher.hash(password),
+                active=True,
+                failed_logins=0,
+            )
+            session.add(user)
+            session.add(AuditEntry(actor="cli", action="user.add", target=f"user:{username}", detail=role))
+            session.flush()
+            return user
+
+    def set_active(self, username: str, active: bool) -> None:
+        with self.db.session() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise AuthError(f"no user {username!r}")
+            user.active = active
+            if not active:  # a disabled account is logged out everywhere at once
+                session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+            action = "user.enable" if active else "user.disable"
+            session.add(AuditEntry(actor="cli", action=action, target=f"user:{username}"))
+
+    def users(self) -> list[User]:
+        with self.db.session() as session:
+            return list(session.scalars(select(User).order_by(User.username)))
+
+    # ---- login ----
+    def login(self, username: str, password: str) -> Login:
+        """A new session, or AuthError with the Korean message to show.
+
+        Failures are committed before the error is raised: the lockout counter must survive.
+        """
+        now = utcnow()
+        error = "아이디 또는 비밀번호가 올바르지 않습니다."
+        with self.db.session() as session:
+            user = session.scalar(select(User).where(User.username == username.strip()))
+            if user is None or not user.active:
+                self._verify(_DUMMY_HASH, password)
+                session.add(AuditEntry(actor=username[:64], action="login.fail", detail="unknown or disabled"))
+            elif user.locked_until and user.locked_until > now:
+                session.add(AuditEntry(actor=user.username, action="login.locked"))
+                minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+                error = f"로그인 실패가 반복되어 계정이 잠겼습니다. {minutes}분 뒤에 다시 시도해 주세요."
+            elif not self._verify(user.password_hash, password):
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILURES:
+                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
+                    session.add(AuditEntry(actor=user.username, action="login.lockout"))
+                session.add(AuditEntry(actor=user.username, action="login.fail"))
+            else:
+                user.failed_logins, user.locked_until = 0, None
+                if _hasher.check_needs_rehash(user.password_hash):
+                    user.password_hash = _hasher.hash(password)
+                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+                expires = now + SESSION_TTL
+                hashed = _token_hash(token)
+                session.add(StaffSession(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=expires))
+                session.add(AuditEntry(actor=user.username, action="login"))
+                return Login(user, token, csrf)
+        raise AuthError(error)
+
+    @staticmethod
+    def _verify(password_hash: str, password: str) -> bool:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def session(self, token: str | None) -> StaffSession | None:
+        if not token:
+            return None
+        with self.db.session() as session:
+            staff = session.get(StaffSession, _token_hash(token))
+            if staff is None or staff.expires_at <= utcnow() or not staff.user.active:
+                return None
+            return staff
+
+    def logout(self, token: str) -> None:
+        with self.db.session() as session:
+            staff = session.get(StaffSession, _token_hash(token))
+            if staff is not None:
+                session.add(AuditEntry(actor=staff.user.username, action="logout"))
+                session.delete(staff)

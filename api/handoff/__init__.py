@@ -1,0 +1,1 @@
+"""Human handoff: office hours, queue and ownership, callback tickets, live delivery."""

@@ -1,0 +1,401 @@
+"""Conversation, handoff and ticket records: every state change is one database transaction.
+
+Synchronous on purpose (SQLAlchemy sessions are thread-bound); async callers use
+``HandoffDesk``, which runs these in a worker thread and publishes the changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from api.db import Database
+from api.db.models import AuditEntry, Conversation, Handoff, Message, Ticket, User, utcnow
+
+OPEN_STATES = ("waiting", "active")
+TICKET_STATES = ("new", "in_progress", "done")
+
+
+class HandoffError(Exception):
+    """A request that the current state does not allow (shown to staff as is)."""
+
+
+@dataclass
+class Status:
+    """What the resident's widget shows about a handoff."""
+
+    state: str = "bot"  # bot | waiting | active
+    handoff_id: int | None = None
+    position: int | None = None
+    officer: str | None = None
+
+    def public(self, minutes_per_resident: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"state": self.state}
+        if self.state == "waiting" and self.position:
+            data["position"] = self.position
+            data["estimate_minutes"] = self.position * minutes_per_resident
+        if self.officer:
+            data["officer"] = self.officer
+        return data
+
+
+@dataclass
+class StoredMessage:
+    id: int
+    sender: str
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    author: str | None = None
+    at: datetime | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "sender": self.sender,
+            "text": self.text,
+            "buttons": self.buttons,
+            "author": self.author,
+            "at": self.at.isoformat() if self.at else None,
+        }
+
+
+@dataclass
+class QueueItem:
+    handoff_id: int
+    conversation_id: str
+    state: str
+    position: int | None
+    requested_at: datetime
+    officer: str | None
+    officer_id: int | None
+    question: str
+    context: dict[str, Any] | None
+
+
+def _officer_label(user: User | None) -> str | None:
+    return user.display_name if user else None
+
+
+def _stored(message: Message, author: str | None = None) -> StoredMessage:
+    buttons = (message.buttons or {}).get("items", [])
+    return StoredMessage(message.id, message.sender, message.text, buttons, author, message.created_at)
+
+
+class HandoffStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- conversations and messages ----
+    @staticmethod
+    def _conversation(session: Session, conversation_id: str) -> Conversation:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            conversation = Conversation(id=conversation_id)
+            session.add(conversation)
+            session.flush()
+        return conversation
+
+    def add_message(
+        self,
+        conversation_id: str,
+        sender: str,
+        text: str,
+        buttons: list[dict[str, str]] | None = None,
+        officer: User | None = None,
+    ) -> StoredMessage:
+        with self.db.session() as session:
+            return self._add(session, conversation_id, sender, text, buttons, officer)
+
+    def _add(
+        self,
+        session: Session,
+        conversation_id: str,
+        sender: str,
+        text: str,
+        buttons: list[dict[str, str]] | None = None,
+        officer: User | None = None,
+    ) -> StoredMessage:
+        conversation = self._conversation(session, conversation_id)
+        conversation.updated_at = utcnow()
+        message = Message(
+            conversation_id=conversation_id,
+            sender=sender,
+            text=text,
+            buttons={"items": buttons} if buttons else None,
+            officer_id=officer.id if officer else None,
+        )
+        session.add(message)
+        session.flush()
+        return _stored(message, _officer_label(officer))
+
+    def messages(
+        self, conversation_id: str, after: int = 0, senders: tuple[str, ...] | None = None, limit: int = 500
+    ) -> list[StoredMessage]:
+        with self.db.session() as session:
+            query = select(Message, User.display_name).outerjoin(User, Message.officer_id == User.id)
+            query = query.where(Message.conversation_id == conversation_id, Message.id > after)
+            if senders:
+                query = query.where(Message.sender.in_(senders))
+            rows = session.execute(query.order_by(Message.id).limit(limit)).all()
+            return [_stored(message, author) for message, author in rows]
+
+    def latest_message_id(self, conversation_id: str) -> int:
+        with self.db.session() as session:
+            latest = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
+            return int(latest or 0)
+
+    def set_bot_context(self, conversation_id: str, context: dict[str, Any]) -> None:
+        with self.db.session() as session:
+            self._conversation(session, conversation_id).bot_context = context
+
+    def bot_context(self, conversation_id: str) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            return conversation.bot_context if conversation else None
+
+    # ---- handoff state ----
+    @staticmethod
+    def _open_handoff(session: Session, conversation_id: str) -> Handoff | None:
+        query = select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.state.in_(OPEN_STATES))
+        return session.scalars(query.order_by(Handoff.id.desc()).limit(1)).first()
+
+    @staticmethod
+    def _position(session: Session, handoff: Handoff) -> int:
+        ahead = session.scalar(
+            select(func.count()).select_from(Handoff).where(Handoff.state == "waiting", Handoff.id < handoff.id)
+        )
+        return int(ahead or 0) + 1
+
+    def _status(self, session: Session, handoff: Handoff | None) -> Status:
+        if handoff is None:
+            return Status()
+        if handoff.state == "waiting":
+            return Status("waiting", handoff.id, self._position(session, handoff))
+        return Status("active", handoff.id, officer=_officer_label(handoff.officer))
+
+    def status(self, conversation_id: str) -> Status:
+        with self.db.session() as session:
+            return self._status(session, self._open_handoff(session, conversation_id))
+
+    def request(self, conversation_id: str, reason: str) -> tuple[Status, bool]:
+        """Queue the conversation; returns its status and whether a new request was made."""
+        with self.db.session() as session:
+            self._conversation(session, conversation_id)
+            current = self._open_handoff(session, conversation_id)
+            if current is not None:
+                return self._status(session, current), False
+            handoff = Handoff(conversation_id=conversation_id, state="waiting", reason=reason)
+            session.add(handoff)
+            session.flush()
+            self._audit(session, "resident", "handoff.request", f"handoff:{handoff.id}", reason)
+            return self._status(session, handoff), True
+
+    def cancel(self, conversation_id: str) -> Handoff | None:
+        """The resident withdraws a waiting request; returns it, or None if there was none."""
+        with self.db.session() as session:
+            handoff = self._open_handoff(session, conversation_id)
+            if handoff is None or handoff.state != "waiting":
+                return None
+            handoff.state, handoff.ended_at = "cancelled", utcnow()
+            self._audit(session, "resident", "handoff.cancel", f"handoff:{handoff.id}")
+            return handoff
+
+    def accept(self, handoff_id: int, officer: User) -> bool:
+        """Take ownership. One conditional UPDATE: of two officers racing, exactly one wins."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(Handoff)
+                .where(Handoff.id == handoff_id, Handoff.state == "waiting")
+                .values(state="active", officer_id=officer.id, accepted_at=utcnow())
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            self._audit(session, officer.username, "handoff.accept", f"handoff:{handoff_id}")
+            return True
+
+    def owned(self, session: Session, handoff_id: int, officer: User) -> Handoff:
+        handoff = session.get(Handoff, handoff_id)
+        if handoff is None:
+            raise HandoffError("없는 상담입니다.")
+        if handoff.state != "active" or handoff.officer_id != officer.id:
+            raise HandoffError("내가 진행 중인 상담이 아닙니다. 다른 담당자가 맡았거나 이미 종료되었습니다.")
+        return handoff
+
+    def officer_message(self, handoff_id: int, officer: User, text: str) -> tuple[str, StoredMessage]:
+        with self.db.session() as session:
+            handoff = self.owned(session, handoff_id, officer)
+            return handoff.conversation_id, self._add(session, handoff.conversation_id, "officer", text, None, officer)
+
+    def finish(self, handoff_id: int, officer: User, closing_text: str, how: str) -> tuple[str, StoredMessage]:
+        """End the officer's ownership (``how``: "ended" or "returned"); the bot answers again."""
+        with self.db.session() as session:
+            handoff = self.owned(session, handoff_id, officer)
+            handoff.state, handoff.ended_at = "ended", utcnow()
+            self._audit(session, officer.username, f"handoff.{how}", f"handoff:{handoff_id}")
+            return handoff.conversation_id, self._add(session, handoff.conversation_id, "system", closing_text)
+
+    def expire_waiting(self, older_than: timedelta) -> list[str]:
+        """Requests nobody accepted in time become ``timed_out``; returns their conversations.
+
+        One conditional UPDATE, like ``accept``: a request accepted at the same moment stays accepted.
+        """
+        cutoff = utcnow() - older_than
+        with self.db.session() as session:
+            rows = session.execute(
+                update(Handoff)
+                .where(Handoff.state == "waiting", Handoff.requested_at < cutoff)
+                .values(state="timed_out", ended_at=utcnow())
+                .returning(Handoff.id, Handoff.conversation_id)
+            ).all()
+            for handoff_id, _ in rows:
+                self._audit(session, "system", "handoff.timeout", f"handoff:{handoff_id}")
+            return [conversation_id for _, conversation_id in rows]
+
+    def queue(self) -> list[QueueItem]:
+        """Waiting requests in order, then the conversations officers are in."""
+        with self.db.session() as session:
+            handoffs = session.scalars(
+                select(Handoff).where(Handoff.state.in_(OPEN_STATES)).order_by(Handoff.id)
+            ).all()
+            items: list[QueueItem] = []
+            position = 0
+            for handoff in handoffs:
+                if handoff.state == "waiting":
+                    position += 1
+                conversation = session.get(Conversation, handoff.conversation_id)
+                question = session.scalar(
+                    select(Message.text)
+                    .where(Message.conversation_id == handoff.conversation_id, Message.sender == "resident")
+                    .order_by(Message.id.desc())
+                    .limit(1)
+                )
+                items.append(
+                    QueueItem(
+                        handoff_id=handoff.id,
+                        conversation_id=handoff.conversation_id,
+                        state=handoff.state,
+                        position=position if handoff.state == "waiting" else None,
+                        requested_at=handoff.requested_at,
+                        officer=_officer_label(handoff.officer),
+                        officer_id=handoff.officer_id,
+                        question=question or "",
+                        context=conversation.bot_context if conversation else None,
+                    )
+                )
+            return items
+
+    def handoff(self, handoff_id: int) -> QueueItem | None:
+        with self.db.session() as session:
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None:
+                return None
+            conversation = session.get(Conversation, handoff.conversation_id)
+            return QueueItem(
+                handoff_id=handoff.id,
+                conversation_id=handoff.conversation_id,
+                state=handoff.state,
+                position=self._position(session, handoff) if handoff.state == "waiting" else None,
+                requested_at=handoff.requested_at,
+                officer=_officer_label(handoff.officer),
+                officer_id=handoff.officer_id,
+                question="",
+                context=conversation.bot_context if conversation else None,
+            )
+
+    # ---- callback tickets ----
+    def create_ticket(
+        self, conversation_id: str | None, name: str, phone: str, preferred_time: str, question: str, version: str
+    ) -> int:
+        with self.db.session() as session:
+            if conversation_id:
+                self._conversation(session, conversation_id)
+            ticket = Ticket(
+                conversation_id=conversation_id,
+                name=name,
+                phone=phone,
+                preferred_time=preferred_time,
+                question=question,
+                consent_version=version,
+                consented_at=utcnow(),
+            )
+            session.add(ticket)
+            session.flush()
+            self._audit(session, "resident", "ticket.create", f"ticket:{ticket.id}", f"consent {version}")
+            return ticket.id
+
+    def tickets(self, status: str | None = None) -> list[Ticket]:
+        with self.db.session() as session:
+            query = select(Ticket).order_by(Ticket.id.desc())
+            if status:
+                query = query.where(Ticket.status == status)
+            return list(session.scalars(query).unique().all())
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        with self.db.session() as session:
+            return session.get(Ticket, ticket_id)
+
+    def update_ticket(self, ticket_id: int, officer: User, status: str, notes: str) -> Ticket:
+        if status not in TICKET_STATES:
+            raise HandoffError(f"알 수 없는 상태입니다: {status}")
+        with self.db.session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise HandoffError("없는 요청입니다.")
+            changes = []
+            if ticket.status != status:
+                changes.append(f"status {ticket.status}->{status}")
+            if ticket.notes != notes:
+                changes.append("notes")
+            ticket.status, ticket.notes = status, notes
+            ticket.handled_by, ticket.updated_at = officer.id, utcnow()
+            self._audit(session, officer.username, "ticket.update", f"ticket:{ticket_id}", ", ".join(changes))
+            session.flush()
+            session.refresh(ticket)
+            return ticket
+
+    # ---- retention ----
+    def purge(self, ticket_days: int, conversation_days: int, dry_run: bool = False) -> dict[str, int]:
+        """Delete tickets and conversations past their retention periods (and their messages)."""
+        ticket_cutoff = utcnow() - timedelta(days=ticket_days)
+        conversation_cutoff = utcnow() - timedelta(days=conversation_days)
+        with self.db.session() as session:
+            old_tickets = session.scalar(
+                select(func.count()).select_from(Ticket).where(Ticket.created_at < ticket_cutoff)
+            )
+            old_conversations = select(Conversation.id).where(
+                Conversation.updated_at < conversation_cutoff,
+                ~select(Handoff.id)
+                .where(Handoff.conversation_id == Conversation.id, Handoff.state.in_(OPEN_STATES))
+                .exists(),
+            )
+            ids = list(session.scalars(old_conversations))
+            counts = {"tickets": int(old_tickets or 0), "conversations": len(ids)}
+            if dry_run:
+                return counts
+            session.execute(delete(Ticket).where(Ticket.created_at < ticket_cutoff))
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                # Explicit deletes: SQLite only cascades with foreign keys on, and bulk deletes skip ORM cascades.
+                session.execute(delete(Message).where(Message.conversation_id.in_(chunk)))
+                session.execute(delete(Handoff).where(Handoff.conversation_id.in_(chunk)))
+                session.execute(update(Ticket).where(Ticket.conversation_id.in_(chunk)).values(conversation_id=None))
+                session.execute(delete(Conversation).where(Conversation.id.in_(chunk)))
+            self._audit(session, "system", "purge", "", f"tickets={counts['tickets']} conversations={len(ids)}")
+            return counts
+
+    # ---- audit ----
+    @staticmethod
+    def _audit(session: Session, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
+
+    def audit(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
+        with self.db.session() as session:
+            self._audit(session, actor, action, target, detail)
+
+    def audit_log(self, limit: int = 200) -> list[AuditEntry]:
+        with self.db.session() as session:
+            return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

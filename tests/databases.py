@@ -1,0 +1,34 @@
+"""Throwaway databases for storage tests: a SQLite file, or a fresh PostgreSQL database on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+ADMIN_URL = os.environ.get("MINWON_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    name = f"minwon_test_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'minwon.db'}"
