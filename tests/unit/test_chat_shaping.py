@@ -3,7 +3,8 @@ from api.chat import shape_replies
 
 def test_an_answer_split_by_rasa_at_blank_lines_is_one_message_again() -> None:
     raw = [{"text": "요약입니다."}, {"text": "■ 준비물: 신분증\n■ 수수료: 무료"}]
-    messages = shape_replies(raw)
+    messages, wants_human = shape_replies(raw)
+    assert not wants_human
     assert len(messages) == 1
     assert messages[0].text == "요약입니다.\n\n■ 준비물: 신분증\n■ 수수료: 무료"
 
@@ -14,6 +15,12 @@ def test_messages_with_buttons_stay_separate_and_keep_their_buttons() -> None:
         {"text": "다른 안내"},
         {"text": ""},
     ]
-    messages = shape_replies(raw)
+    messages, wants_human = shape_replies(raw)
+    assert not wants_human
     assert [m.text for m in messages] == ["정확한 답을 찾지 못했습니다.", "다른 안내"]
     assert messages[0].buttons[0].payload == "여권 발급"
+
+
+def test_the_bots_handoff_request_is_recognised_and_not_shown() -> None:
+    messages, wants_human = shape_replies([{"recipient_id": "x", "custom": {"handoff": "request"}}])
+    assert wants_human and messages == []
