@@ -114,8 +114,9 @@ class Stack:
     api_host: str = "127.0.0.1"
     log_dir: Path = field(default_factory=lambda: var_dir() / "logs")
     extra_env: dict[str, str] = field(default_factory=dict)
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    action_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Hex, not urlsafe: a token starting with "-" would be read by rasa's argparse as an option.
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    action_token: str = field(default_factory=lambda: secrets.token_hex(24))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property

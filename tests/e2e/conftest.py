@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +26,29 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+OFFICER = ("kim", "민원팀 김주무관", "correct horse battery staple")
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs: Path = tmp_path_factory.mktemp("stack-logs")
+    data: Path = tmp_path_factory.mktemp("stack-data")
     api_port, rasa_port = free_ports(2)
-    running = Stack(api_port=api_port, rasa_port=rasa_port, log_dir=logs)
+    env = {
+        "DATABASE_URL": f"sqlite:///{data / 'minwon.db'}",
+        # Tests run at any hour; the desk is open unless a test closes it.
+        "MINWON_OFFICE_OVERRIDE": "open",
+    }
+    # The first officer is created the way an operator would: with the CLI.
+    username, name, password = OFFICER
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "user", "add", username, "--name", name, "--password-stdin"],
+        input=password + "\n",
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+    running = Stack(api_port=api_port, rasa_port=rasa_port, log_dir=logs, extra_env=env)
     running.start()
     try:
         running.wait_ready(timeout=300, say=lambda line: print(line, flush=True))

@@ -100,12 +100,11 @@ def test_a_second_officer_cannot_take_an_owned_conversation(
         say(resident, None, "상담원")
         kim_csrf, lee_csrf = login(kim, "kim", PASSWORD), login(lee, "lee", PASSWORD)
         [item] = kim.get("/console/api/queue").json()["items"]
-        assert kim.post(f"/console/api/handoffs/{item['id']}/accept", headers={"X-CSRF-Token": kim_csrf}).status_code == 200
-        late = lee.post(f"/console/api/handoffs/{item['id']}/accept", headers={"X-CSRF-Token": lee_csrf})
+        url = f"/console/api/handoffs/{item['id']}"
+        assert kim.post(f"{url}/accept", headers={"X-CSRF-Token": kim_csrf}).status_code == 200
+        late = lee.post(f"{url}/accept", headers={"X-CSRF-Token": lee_csrf})
         assert late.status_code == 409 and "다른 담당자" in late.json()["detail"]
-        reply = lee.post(
-            f"/console/api/handoffs/{item['id']}/messages", json={"text": "제가 할게요"}, headers={"X-CSRF-Token": lee_csrf}
-        )
+        reply = lee.post(f"{url}/messages", json={"text": "제가 할게요"}, headers={"X-CSRF-Token": lee_csrf})
         assert reply.status_code == 409
 
 

@@ -59,9 +59,9 @@ def test_operators_can_force_the_desk_open_or_closed(monkeypatch: pytest.MonkeyP
 
 
 def test_bad_configuration_names_the_field() -> None:
-    with pytest.raises(ValueError, match="handoff.open"):
+    with pytest.raises(ValueError, match=r"handoff\.open"):
         OfficeHours.from_config({"open": "nine"})
-    with pytest.raises(ValueError, match="handoff.days"):
+    with pytest.raises(ValueError, match=r"handoff\.days"):
         OfficeHours.from_config({"days": "mon tue"})
 
 

@@ -49,7 +49,29 @@
     failed: "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
     newWindow: "(새 창)",
     smaller: "글자 작게",
-    larger: "글자 크게"
+    larger: "글자 크게",
+    notice: "안내",
+    officer: "상담원",
+    waiting: "상담원 연결 대기 중입니다. 대기 순서 {position}번째, 예상 대기 약 {minutes}분",
+    active: "{officer} 님과 상담 중입니다",
+    cancel: "연결 요청 취소",
+    callbackTitle: "전화 상담 요청",
+    name: "성함",
+    phone: "연락받으실 전화번호",
+    phoneHint: "예: 010-1234-5678",
+    preferred: "통화 희망 시간",
+    preferredHint: "예: 평일 오후 2시 이후",
+    question: "문의 내용",
+    consentLegend: "개인정보 수집·이용 동의 (필수)",
+    consentItems: "수집 항목",
+    consentPurpose: "이용 목적",
+    consentRetention: "보유 기간",
+    consentRefusal: "동의 거부 권리",
+    agree: "동의합니다",
+    disagree: "동의하지 않습니다",
+    chooseConsent: "개인정보 수집·이용 동의 여부를 선택해 주세요.",
+    submitCallback: "요청하기",
+    cancelCallback: "닫기"
   }, window.MinwonWidgetStrings || {});
 
   var store = cfg.storage === "local" ? window.localStorage : window.sessionStorage;
@@ -61,7 +83,7 @@
       var saved = JSON.parse(store.getItem(KEY) || "null");
       if (saved && Array.isArray(saved.messages)) return saved;
     } catch (e) { /* a corrupt entry starts a new conversation */ }
-    return { token: null, messages: [], queue: [], open: false, fontSize: 16 };
+    return { token: null, messages: [], queue: [], open: false, fontSize: 16, handoff: { state: "bot" }, after: 0 };
   }
   function save() {
     try { store.setItem(KEY, JSON.stringify(state)); } catch (e) { /* storage full or blocked */ }
@@ -90,6 +112,21 @@
     ".msg{max-width:90%;margin:8px 0 2px;padding:9px 12px;border-radius:10px;word-break:break-word}",
     ".msg p{margin:0}.msg p+p{margin-top:.4em}.msg ul{margin:.3em 0;padding-left:1.2em}",
     ".bot{background:#fff;border:1px solid #d5dbe3}",
+    ".officer{background:#e6f4ea;border:1px solid #8cc79f}.system{background:#fff4d6;border:1px solid #e6c86e;color:#3d2c00}",
+    ".author{display:block;font-size:.8em;font-weight:700;color:#1d5c32;margin-bottom:2px}",
+    ".status{display:flex;gap:8px;align-items:center;justify-content:space-between;background:#e6f4ea;color:#13401f;border-bottom:1px solid #8cc79f;padding:8px 12px;font-size:.9em}",
+    ".status[hidden]{display:none}.status button{border:1px solid #13401f;background:#fff;color:#13401f;border-radius:6px;padding:3px 8px;cursor:pointer;font-size:1em}",
+    ".callback{position:absolute;inset:0;top:48px;background:#fff;overflow-y:auto;padding:12px 14px;z-index:2}",
+    ".callback[hidden]{display:none}.callback h3{margin:0 0 8px;font-size:1.05em}",
+    ".callback form{display:block;padding:0;border:0;background:transparent}",
+    ".callback label,.callback legend{display:block;font-weight:700;margin:10px 0 4px;font-size:.92em}",
+    ".callback input[type=text],.callback input[type=tel],.callback textarea{width:100%;padding:8px;border:1px solid #6b7785;border-radius:6px;font-size:1em}",
+    ".callback textarea{height:80px;resize:vertical}.callback fieldset{border:1px solid #c8ced6;border-radius:8px;margin:12px 0;padding:4px 10px 10px}",
+    ".callback dl{margin:4px 0;font-size:.85em}.callback dt{font-weight:700;margin-top:4px}.callback dd{margin:0}",
+    ".callback .choice{display:flex;gap:14px;margin-top:8px}.callback .choice label{font-weight:400;display:inline;margin:0}",
+    ".callback .row{display:flex;gap:8px;margin-top:12px}.callback .row button{flex:1;padding:10px;border-radius:8px;font-size:1em;cursor:pointer}",
+    ".callback .primary{background:var(--c);color:#fff;border:0}.callback .secondary{background:#fff;color:#1a1a1a;border:1px solid #6b7785}",
+    ".callback .err{color:#8a1c1c;font-weight:700;margin:0}.callback .err:empty{display:none}",
     ".user{background:var(--c);color:#fff;margin-left:auto}.user a{color:#fff}",
     ".error{background:#fdecea;border:1px solid #e0b4b4;color:#8a1c1c}",
     ".pending{opacity:.75}",
@@ -124,6 +161,8 @@
     '<button type="button" data-act="smaller"></button><button type="button" data-act="larger"></button>' +
     '<button type="button" data-act="reset"></button><button type="button" data-act="close"></button></header>' +
     '<div class="notice" role="status" hidden></div>' +
+    '<div class="status" role="status" hidden><span></span><button type="button" data-act="cancel-handoff"></button></div>' +
+    '<section class="callback" hidden aria-labelledby="minwon-cb-title"></section>' +
     '<div class="log" role="log" aria-live="polite" aria-relevant="additions" tabindex="0"></div>' +
     '<div class="typing" hidden><span class="dot" aria-hidden="true"></span><span class="dot" aria-hidden="true"></span>' +
     '<span class="dot" aria-hidden="true"></span><span class="sr-only"></span></div>' +
@@ -135,6 +174,9 @@
   var $ = function (sel) { return root.querySelector(sel); };
   var launcher = $(".launcher"), panel = $(".panel"), log = $(".log"), notice = $(".notice");
   var typing = $(".typing"), form = $("form"), input = $("textarea");
+  var statusBar = $(".status"), callbackBox = $(".callback");
+  if (!state.handoff) state.handoff = { state: "bot" };
+  if (!state.after) state.after = 0;
   host.style.setProperty("--c", cfg.color);
   panel.style.setProperty("--fs", state.fontSize + "px");
   launcher.innerHTML =
@@ -154,6 +196,7 @@
   $("label").textContent = T.input;
   input.placeholder = T.placeholder;
   $("form button").textContent = T.send;
+  $('[data-act="cancel-handoff"]').textContent = T.cancel;
 
   /* ---------- safe formatting: text -> DOM nodes ---------- */
   function inline(parent, text) {
@@ -213,8 +256,16 @@
     bubble.className = "msg " + m.from + (m.pending ? " pending" : "");
     var who = document.createElement("span");
     who.className = "sr-only";
-    who.textContent = (m.from === "user" ? T.you : T.bot) + ": ";
+    var label = { user: T.you, officer: m.author || T.officer, system: T.notice }[m.from] || T.bot;
+    who.textContent = label + ": ";
     bubble.appendChild(who);
+    if (m.from === "officer") {
+      var author = document.createElement("span");
+      author.className = "author";
+      author.setAttribute("aria-hidden", "true");
+      author.textContent = m.author || T.officer;
+      bubble.appendChild(author);
+    }
     bubble.appendChild(formatted(m.text));
     wrap.appendChild(bubble);
     var meta = document.createElement("div");
@@ -231,7 +282,9 @@
         var button = document.createElement("button");
         button.type = "button";
         button.textContent = b.title;
-        button.addEventListener("click", function () { ask(b.payload, b.title); });
+        button.addEventListener("click", function () {
+          if (b.action) act(b.action); else ask(b.payload, b.title);
+        });
         row.appendChild(button);
       });
       wrap.appendChild(row);
@@ -309,16 +362,13 @@
       if (result.body.session) state.token = result.body.session;
       backoff = 0;
       showNotice("");
-      if (result.status !== 200) {
+      var replies = result.body.messages || [];
+      if (result.status !== 200 && !replies.length) {
         add({ id: uid(), from: "error", text: result.body.detail || T.failed, ts: Date.now() });
       } else {
-        (result.body.messages || []).forEach(function (msg) {
-          add({
-            id: uid(), from: "bot", text: msg.text || "", buttons: msg.buttons || [], ts: Date.now(),
-            answer: !(msg.buttons && msg.buttons.length) && !item.silent && state.messages.length > 1
-          });
-        });
+        replies.forEach(function (msg) { addServer(msg, !item.silent); });
       }
+      if (result.body.handoff) setHandoff(result.body.handoff);
       save();
     }).catch(function () {
       // Network loss: keep the message queued (same client_id, so the server
@@ -333,6 +383,178 @@
       if (state.queue.length && !backoff) pump();
     });
   }
+  function addServer(msg, feedback) {
+    // Live events and replies can carry the same stored message: show it once.
+    if (msg.id && state.messages.some(function (m) { return m.sid === msg.id; })) return;
+    if (msg.id) state.after = Math.max(state.after || 0, msg.id);
+    var from = msg.sender === "officer" || msg.sender === "system" ? msg.sender : "bot";
+    add({
+      id: uid(), sid: msg.id || null, from: from, author: msg.author || null, text: msg.text || "",
+      buttons: msg.buttons || [], ts: msg.at ? Date.parse(msg.at) : Date.now(),
+      answer: from === "bot" && feedback !== false && !(msg.buttons && msg.buttons.length) && state.messages.length > 1
+    });
+  }
+
+  /* ---------- handoff: queue, officer, callback ---------- */
+  var listening = false, listenBackoff = 0;
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return values[k] !== undefined ? values[k] : ""; });
+  }
+  function setHandoff(h) {
+    state.handoff = h || { state: "bot" };
+    save();
+    var text = "";
+    if (state.handoff.state === "waiting") {
+      text = fill(T.waiting, { position: state.handoff.position || 1, minutes: state.handoff.estimate_minutes || 5 });
+    } else if (state.handoff.state === "active") {
+      text = fill(T.active, { officer: state.handoff.officer || T.officer });
+    }
+    statusBar.querySelector("span").textContent = text;
+    statusBar.hidden = !text;
+    $('[data-act="cancel-handoff"]').hidden = state.handoff.state !== "waiting";
+    if (state.handoff.state !== "bot") listen();
+  }
+  function post(path, body) {
+    return fetch(cfg.api + path, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+    }).then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); });
+  }
+  function listen() {
+    // Long poll for the officer's messages while a handoff is open; survives api restarts.
+    if (listening || !state.token) return;
+    listening = true;
+    post("/api/v1/events", { session: state.token, after: state.after || 0, wait: 25 }).then(function (r) {
+      if (r.status !== 200) throw new Error("events " + r.status);
+      listenBackoff = 0;
+      showNotice("");
+      (r.body.messages || []).forEach(function (msg) { addServer(msg, false); });
+      listening = false;
+      setHandoff(r.body.handoff);
+    }).catch(function () {
+      listening = false;
+      listenBackoff = Math.min(listenBackoff ? listenBackoff * 2 : 1000, 30000);
+      if (state.handoff.state !== "bot") {
+        showNotice(navigator.onLine === false ? T.offline : T.retrying);
+        setTimeout(listen, listenBackoff);
+      }
+    });
+  }
+  function act(action) {
+    if (action === "callback") { openCallback(); return; }
+    if (!state.token) return;
+    var path = action === "cancel_handoff" ? "/api/v1/handoff/cancel" : "/api/v1/handoff";
+    post(path, { session: state.token }).then(function (r) {
+      if (r.status !== 200) {
+        add({ id: uid(), from: "error", text: r.body.detail || T.failed, ts: Date.now() });
+        return;
+      }
+      (r.body.messages || []).forEach(function (msg) { addServer(msg, false); });
+      setHandoff(r.body.handoff);
+    }).catch(function () {
+      add({ id: uid(), from: "error", text: T.failed, ts: Date.now() });
+    });
+  }
+  function field(id, labelText, type, hint) {
+    var label = document.createElement("label");
+    label.setAttribute("for", id);
+    label.textContent = labelText;
+    var control = document.createElement(type === "textarea" ? "textarea" : "input");
+    if (type !== "textarea") control.type = type;
+    control.id = id;
+    control.name = id;
+    if (hint) control.placeholder = hint;
+    return [label, control];
+  }
+  function openCallback() {
+    var query = state.token ? "?session=" + encodeURIComponent(state.token) : "";
+    fetch(cfg.api + "/api/v1/callback/form" + query).then(function (r) { return r.json(); }).then(function (info) {
+      renderCallback(info);
+    }).catch(function () {
+      add({ id: uid(), from: "error", text: T.failed, ts: Date.now() });
+    });
+  }
+  function renderCallback(info) {
+    var c = info.consent;
+    callbackBox.textContent = "";
+    var f = document.createElement("form");
+    f.noValidate = true;
+    var h = document.createElement("h3");
+    h.id = "minwon-cb-title";
+    h.textContent = T.callbackTitle;
+    f.appendChild(h);
+    var err = document.createElement("p");
+    err.className = "err";
+    err.setAttribute("role", "alert");
+    f.appendChild(err);
+    var name = field("minwon-cb-name", T.name, "text");
+    var phone = field("minwon-cb-phone", T.phone, "tel", T.phoneHint);
+    var pref = field("minwon-cb-time", T.preferred, "text", T.preferredHint);
+    var q = field("minwon-cb-question", T.question, "textarea");
+    name[1].autocomplete = "name";
+    phone[1].autocomplete = "tel";
+    q[1].value = info.question || "";
+    [name, phone, pref, q].forEach(function (pair) { f.appendChild(pair[0]); f.appendChild(pair[1]); });
+    var fs = document.createElement("fieldset");
+    var legend = document.createElement("legend");
+    legend.textContent = T.consentLegend;
+    fs.appendChild(legend);
+    var dl = document.createElement("dl");
+    [[T.consentItems, c.items], [T.consentPurpose, c.purpose], [T.consentRetention, c.retention], [T.consentRefusal, c.refusal]]
+      .forEach(function (row) {
+        var dt = document.createElement("dt"); dt.textContent = row[0];
+        var dd = document.createElement("dd"); dd.textContent = row[1];
+        dl.appendChild(dt); dl.appendChild(dd);
+      });
+    fs.appendChild(dl);
+    var choice = document.createElement("div");
+    choice.className = "choice";
+    [["yes", T.agree], ["no", T.disagree]].forEach(function (opt) {
+      var wrap = document.createElement("span");
+      var radio = document.createElement("input");
+      radio.type = "radio"; radio.name = "consent"; radio.value = opt[0]; radio.id = "minwon-cb-consent-" + opt[0];
+      var l = document.createElement("label");
+      l.setAttribute("for", radio.id); l.textContent = opt[1];
+      wrap.appendChild(radio); wrap.appendChild(l);
+      choice.appendChild(wrap);
+    });
+    fs.appendChild(choice);
+    f.appendChild(fs);
+    var row = document.createElement("div");
+    row.className = "row";
+    var submit = document.createElement("button");
+    submit.type = "submit"; submit.className = "primary"; submit.textContent = T.submitCallback;
+    var cancel = document.createElement("button");
+    cancel.type = "button"; cancel.className = "secondary"; cancel.textContent = T.cancelCallback;
+    cancel.addEventListener("click", closeCallback);
+    row.appendChild(submit); row.appendChild(cancel);
+    f.appendChild(row);
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var picked = f.querySelector('input[name="consent"]:checked');
+      if (!picked) { err.textContent = T.chooseConsent; f.querySelector('input[name="consent"]').focus(); return; }
+      submit.disabled = true;
+      post("/api/v1/callback", {
+        session: state.token, consent: picked.value === "yes", name: name[1].value, phone: phone[1].value,
+        preferred_time: pref[1].value, question: q[1].value
+      }).then(function (r) {
+        submit.disabled = false;
+        if (r.status !== 200) { err.textContent = r.body.detail || T.failed; return; }
+        var shown = r.body.messages || [];
+        if (shown.length) shown.forEach(function (msg) { addServer(msg, false); });
+        else add({ id: uid(), from: "system", text: r.body.detail, ts: Date.now() });
+        closeCallback();
+      }).catch(function () { submit.disabled = false; err.textContent = T.failed; });
+    });
+    callbackBox.appendChild(f);
+    callbackBox.hidden = false;
+    name[1].focus();
+  }
+  function closeCallback() {
+    callbackBox.hidden = true;
+    callbackBox.textContent = "";
+    input.focus();
+  }
+
   function markSent(id) {
     state.messages.forEach(function (m) {
       if (m.id === id && m.pending) { delete m.pending; replace(m); }
@@ -380,7 +602,11 @@
   }
   function reset() {
     if (!window.confirm(T.resetConfirm)) return;
-    state = { token: null, messages: [], queue: [], open: true, fontSize: state.fontSize };
+    if (state.handoff && state.handoff.state === "waiting" && state.token) {
+      post("/api/v1/handoff/cancel", { session: state.token }).catch(function () { /* best effort */ });
+    }
+    state = { token: null, messages: [], queue: [], open: true, fontSize: state.fontSize, handoff: { state: "bot" }, after: 0 };
+    setHandoff(state.handoff);
     save();
     redraw();
     greet();
@@ -401,8 +627,12 @@
     else if (name === "reset") reset();
     else if (name === "smaller") font(-2);
     else if (name === "larger") font(2);
+    else if (name === "cancel-handoff") act("cancel_handoff");
   });
-  panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    if (!callbackBox.hidden) closeCallback(); else close();
+  });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var text = input.value;
@@ -428,4 +658,5 @@
   redraw();
   if (state.open) { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); }
   if (state.queue.length) pump();
+  setHandoff(state.handoff);
 })();

@@ -110,7 +110,7 @@
         after = Math.max(after, m.id);
         var li = el("li", null, m.sender);
         li.appendChild(el("span", (m.sender === "officer" && m.author ? m.author : LABELS[m.sender] || m.sender) + " " + time(m.at), "who"));
-        li.appendChild(el("span", m.text));
+        li.appendChild(el("span", m.text, "text"));
         list.appendChild(li);
       });
       list.scrollTop = list.scrollHeight;
