@@ -108,7 +108,7 @@
     poll(function () { return "/console/api/handoffs/" + id + "/events?after=" + after + "&wait=" + (after ? 25 : 0); }, function (b) {
       b.messages.forEach(function (m) {
         after = Math.max(after, m.id);
-        var li = el("li", null, m.sender);
+        var li = el("div", null, m.sender);
         li.appendChild(el("span", (m.sender === "officer" && m.author ? m.author : LABELS[m.sender] || m.sender) + " " + time(m.at), "who"));
         li.appendChild(el("span", m.text, "text"));
         list.appendChild(li);
