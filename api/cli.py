@@ -116,6 +116,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _has_console_accounts() -> bool:
+    from api.console.auth import StaffAuth
+
+    try:
+        return bool(StaffAuth(_database()).users())
+    except Exception:  # noqa: BLE001 - the hint is a nicety; the api reports database problems itself
+        return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from api.runner import Stack
 
@@ -137,8 +146,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         waited = stack.wait_ready()
         print(f"[run] ready after {waited:.0f} s")
         print(
-            f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
+            f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  상담원 콘솔: {stack.api_url}/console\n"
+            f"  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
         )
+        if not _has_console_accounts():
+            print("  콘솔 계정이 아직 없습니다: .venv/bin/minwon user add admin --role admin\n")
         while True:
             stack.check_alive()
             time.sleep(1.0)
