@@ -89,7 +89,10 @@ def install_handlers(app: Any) -> None:
 def _page(request: Request, name: str, staff: StaffSession | None, **context: Any) -> HTMLResponse:
     context.update(staff=staff, user=staff.user if staff else None, csrf=staff.csrf_token if staff else "")
     response = templates.TemplateResponse(request, name, context)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "no-store"  # transcripts must not linger in a shared PC's cache
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -51,7 +51,9 @@ def test_login_sets_a_hardened_cookie_and_logout_ends_the_session(client: TestCl
     )
     cookie = response.headers["set-cookie"]
     assert "minwon_console=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert client.get("/console").status_code == 200
+    page = client.get("/console")
+    assert page.status_code == 200
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
     csrf = client.get("/console").text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     assert client.post("/console/logout", data={"csrf": "wrong"}).status_code == 403
     assert client.post("/console/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303

@@ -196,3 +196,23 @@ def test_the_widget_reconnects_to_the_same_conversation_after_an_api_restart(
         events = restarted.post("/api/v1/events", json={"session": session, "after": 0, "wait": 0}).json()
         assert events["handoff"] == {"state": "active", "officer": "민원팀 김주무관"}
         assert say(restarted, session, "아직 계신가요?")["messages"] == []  # still the officer's, not the bot's
+
+
+def test_a_request_nobody_accepts_in_time_turns_into_a_callback_offer(app_db: Database) -> None:
+    import asyncio
+    import dataclasses
+    from datetime import timedelta
+
+    from api.handoff.config import HandoffConfig
+    from api.handoff.desk import HandoffDesk
+    from api.handoff.store import HandoffStore
+
+    store = HandoffStore(app_db)
+    config = dataclasses.replace(HandoffConfig.load(), wait_timeout=timedelta(0))
+    desk = HandoffDesk(store, config)
+    store.request("nobody-came", "resident")
+
+    assert asyncio.run(desk.sweep()) == 1
+    [offer] = store.messages("nobody-came")
+    assert offer.text == texts.TIMED_OUT and offer.buttons[0]["action"] == "callback"
+    assert store.status("nobody-came").state == "bot"
