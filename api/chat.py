@@ -129,8 +129,7 @@ class ChatService:
         text = mask_pii(clean_text(raw_text, self.max_chars))
         log.info("turn session=%s text=%r", session_id[:8], text[:200])
         # Stored before anything can fail, so nothing a resident typed is lost.
-        await self.desk.record(session_id, "resident", text)
-        status = await self.desk.status(session_id)
+        status = await self.desk.record_resident(session_id, text)
         if status.state != "bot":
             return TurnResult(messages=[], handoff=self.desk.public_status(status))
         try:
@@ -144,10 +143,8 @@ class ChatService:
             # must never be left looking at silence.
             log.warning("empty reply from Rasa for session=%s", session_id[:8])
             replies = [BotMessage(text=NO_REPLY, buttons=[Button(**texts.BUTTON_HANDOFF)])]
-        stored = []
-        for reply in replies:
-            buttons = [b.model_dump(exclude_none=True) for b in reply.buttons]
-            stored.append(BotMessage.from_stored(await self.desk.record(session_id, "bot", reply.text, buttons)))
+        items = [(r.text, [b.model_dump(exclude_none=True) for b in r.buttons] or None) for r in replies]
+        stored = [BotMessage.from_stored(m) for m in await self.desk.record_bot_replies(session_id, items)]
         if wants_human:
             status, notices = await self.desk.request(session_id, "resident")
             stored.extend(BotMessage.from_stored(m) for m in notices)

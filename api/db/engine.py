@@ -34,6 +34,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the console read while a resident's turn writes; foreign keys are off by default.
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL never corrupts the file; a power cut may lose the last commits (not an app crash).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

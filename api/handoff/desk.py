@@ -39,6 +39,21 @@ class HandoffDesk:
         self._announce(conversation_id, queue=sender == "resident")
         return message
 
+    async def record_resident(self, conversation_id: str, text: str) -> Status:
+        """Store the resident's message; returns the handoff status that decides who answers."""
+        _, status = await asyncio.to_thread(self.store.add_resident_message, conversation_id, text)
+        self._announce(conversation_id, queue=status.state == "waiting")
+        return status
+
+    async def record_bot_replies(
+        self, conversation_id: str, replies: list[tuple[str, list[dict[str, str]] | None]]
+    ) -> list[StoredMessage]:
+        if not replies:
+            return []
+        stored = await asyncio.to_thread(self.store.add_messages, conversation_id, "bot", replies)
+        self._announce(conversation_id, queue=False)
+        return stored
+
     async def set_bot_context(self, conversation_id: str, context: dict[str, Any]) -> None:
         await asyncio.to_thread(self.store.set_bot_context, conversation_id, context)
 

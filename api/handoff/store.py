@@ -132,6 +132,19 @@ class HandoffStore:
         session.flush()
         return _stored(message, _officer_label(officer))
 
+    def add_messages(
+        self, conversation_id: str, sender: str, items: list[tuple[str, list[dict[str, str]] | None]]
+    ) -> list[StoredMessage]:
+        """Several messages (a bot turn's replies) in one transaction."""
+        with self.db.session() as session:
+            return [self._add(session, conversation_id, sender, text, buttons) for text, buttons in items]
+
+    def add_resident_message(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
+        """Store what the resident typed and say who answers it (bot or officer), in one transaction."""
+        with self.db.session() as session:
+            message = self._add(session, conversation_id, "resident", text)
+            return message, self._status(session, self._open_handoff(session, conversation_id))
+
     def messages(
         self, conversation_id: str, after: int = 0, senders: tuple[str, ...] | None = None, limit: int = 500
     ) -> list[StoredMessage]:
