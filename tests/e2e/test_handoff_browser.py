@@ -27,7 +27,8 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[tuple[BrowserContext, BrowserContext]]:
     resident = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ko-KR")
-    officer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    # The console's CSP forbids inline scripts; only the injected axe-core audit needs that bypass.
+    officer = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR", bypass_csp=True)
     yield resident, officer
     resident.close()
     officer.close()
