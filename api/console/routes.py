@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from api.console.auth import AuthError, StaffAuth
 from api.db.models import StaffSession
 from api.handoff.desk import HandoffDesk
-from api.handoff.hub import QUEUE, conversation_topic
+from api.handoff.hub import QUEUE
 from api.handoff.store import TICKET_STATES, HandoffError
 from api.messages import MessageRejected, clean_text
 
@@ -214,13 +214,7 @@ async def handoff_events(request: Request, handoff_id: int, after: int = 0, wait
     item = await asyncio.to_thread(desk.store.handoff, handoff_id)
     if item is None:
         return JSONResponse({"detail": "없는 상담입니다."}, status_code=404)
-    subscription = desk.hub.subscribe(conversation_topic(item.conversation_id))
-    try:
-        messages = await asyncio.to_thread(desk.store.messages, item.conversation_id, after)
-        if not messages and wait > 0 and await subscription.wait(min(wait, LONG_POLL_SECONDS)):
-            messages = await asyncio.to_thread(desk.store.messages, item.conversation_id, after)
-    finally:
-        subscription.close()
+    messages = await desk.wait_for_messages(item.conversation_id, after, min(wait, LONG_POLL_SECONDS))
     item = await asyncio.to_thread(desk.store.handoff, handoff_id)
     assert item is not None
     return JSONResponse(

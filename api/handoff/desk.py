@@ -33,10 +33,16 @@ class HandoffDesk:
 
     # ---- resident side ----
     async def record(
-        self, conversation_id: str, sender: str, text: str, buttons: list[dict[str, str]] | None = None
+        self,
+        conversation_id: str,
+        sender: str,
+        text: str,
+        buttons: list[dict[str, str]] | None = None,
+        queue_changed: bool = False,
     ) -> StoredMessage:
+        """Store one message and wake its watchers (and the queue's, when the queue changed with it)."""
         message = await asyncio.to_thread(self.store.add_message, conversation_id, sender, text, buttons)
-        self._announce(conversation_id, queue=sender == "resident")
+        self._announce(conversation_id, queue=queue_changed or sender == "resident")
         return message
 
     async def record_resident(self, conversation_id: str, text: str) -> Status:
@@ -80,31 +86,34 @@ class HandoffDesk:
             text, buttons = texts.QUEUED.format(position=status.position, minutes=minutes), [texts.BUTTON_CANCEL]
         else:
             text, buttons = texts.ALREADY_WAITING.format(position=status.position), [texts.BUTTON_CANCEL]
-        message = await self.record(conversation_id, "system", text, buttons)
-        self._announce(conversation_id)
+        message = await self.record(conversation_id, "system", text, buttons, queue_changed=True)
         return status, [message]
 
     async def cancel(self, conversation_id: str) -> tuple[Status, list[StoredMessage]]:
         cancelled = await asyncio.to_thread(self.store.cancel, conversation_id)
         if cancelled is None:
             return await self.status(conversation_id), []
-        message = await self.record(conversation_id, "system", texts.CANCELLED)
-        self._announce(conversation_id)
+        message = await self.record(conversation_id, "system", texts.CANCELLED, queue_changed=True)
         return Status(), [message]
+
+    async def wait_for_messages(
+        self, conversation_id: str, after: int, timeout: float, senders: tuple[str, ...] | None = None
+    ) -> list[StoredMessage]:
+        """Messages after ``after`` (long poll): waits up to ``timeout`` s for the first one."""
+        subscription = self.hub.subscribe(conversation_topic(conversation_id))
+        try:
+            messages = await asyncio.to_thread(self.store.messages, conversation_id, after, senders)
+            if not messages and timeout > 0 and await subscription.wait(timeout):
+                messages = await asyncio.to_thread(self.store.messages, conversation_id, after, senders)
+        finally:
+            subscription.close()
+        return messages
 
     async def events(
         self, conversation_id: str, after: int, timeout: float
     ) -> tuple[list[StoredMessage], Status]:
-        """Officer and system messages after ``after``; waits up to ``timeout`` s for the first one."""
-        subscription = self.hub.subscribe(conversation_topic(conversation_id))
-        try:
-            messages = await asyncio.to_thread(self.store.messages, conversation_id, after, RESIDENT_EVENT_SENDERS)
-            if not messages and timeout > 0 and await subscription.wait(timeout):
-                messages = await asyncio.to_thread(
-                    self.store.messages, conversation_id, after, RESIDENT_EVENT_SENDERS
-                )
-        finally:
-            subscription.close()
+        """What the resident's widget receives: officer and system messages, then the handoff status."""
+        messages = await self.wait_for_messages(conversation_id, after, timeout, RESIDENT_EVENT_SENDERS)
         return messages, await self.status(conversation_id)
 
     async def create_ticket(
@@ -123,8 +132,8 @@ class HandoffDesk:
             return None
         item = await asyncio.to_thread(self.store.handoff, handoff_id)
         assert item is not None
-        await self.record(item.conversation_id, "system", texts.OFFICER_JOINED.format(officer=officer.display_name))
-        self._announce(item.conversation_id)
+        joined = texts.OFFICER_JOINED.format(officer=officer.display_name)
+        await self.record(item.conversation_id, "system", joined, queue_changed=True)
         return item.conversation_id
 
     async def officer_message(self, handoff_id: int, officer: User, text: str) -> StoredMessage:
@@ -142,8 +151,7 @@ class HandoffDesk:
         """Turn requests nobody accepted in time into a callback offer."""
         expired = await asyncio.to_thread(self.store.expire_waiting, self.config.wait_timeout)
         for conversation_id in expired:
-            await self.record(conversation_id, "system", texts.TIMED_OUT, [texts.BUTTON_CALLBACK])
-            self._announce(conversation_id)
+            await self.record(conversation_id, "system", texts.TIMED_OUT, [texts.BUTTON_CALLBACK], queue_changed=True)
         return len(expired)
 
     async def run_sweeper(self, every: float = 5.0) -> None:
