@@ -184,7 +184,7 @@ async def queue_api(request: Request, since: int = -1, wait: float = 0) -> dict[
         subscription.close()
     version = desk.hub.version(QUEUE)
     items = await asyncio.to_thread(desk.store.queue)
-    new_tickets = len(await asyncio.to_thread(desk.store.tickets, "new"))
+    new_tickets = await asyncio.to_thread(desk.store.count_tickets, "new")
     return {"version": version, **_queue_json(desk, staff, items, new_tickets)}
 
 

@@ -268,6 +268,21 @@ class HandoffStore:
                 self._audit(session, "system", "handoff.timeout", f"handoff:{handoff_id}")
             return [conversation_id for _, conversation_id in rows]
 
+    @staticmethod
+    def _item(session: Session, handoff: Handoff, position: int | None, question: str) -> QueueItem:
+        conversation = session.get(Conversation, handoff.conversation_id)
+        return QueueItem(
+            handoff_id=handoff.id,
+            conversation_id=handoff.conversation_id,
+            state=handoff.state,
+            position=position,
+            requested_at=handoff.requested_at,
+            officer=_officer_label(handoff.officer),
+            officer_id=handoff.officer_id,
+            question=question,
+            context=conversation.bot_context if conversation else None,
+        )
+
     def queue(self) -> list[QueueItem]:
         """Waiting requests in order, then the conversations officers are in."""
         with self.db.session() as session:
@@ -279,26 +294,14 @@ class HandoffStore:
             for handoff in handoffs:
                 if handoff.state == "waiting":
                     position += 1
-                conversation = session.get(Conversation, handoff.conversation_id)
                 question = session.scalar(
                     select(Message.text)
                     .where(Message.conversation_id == handoff.conversation_id, Message.sender == "resident")
                     .order_by(Message.id.desc())
                     .limit(1)
                 )
-                items.append(
-                    QueueItem(
-                        handoff_id=handoff.id,
-                        conversation_id=handoff.conversation_id,
-                        state=handoff.state,
-                        position=position if handoff.state == "waiting" else None,
-                        requested_at=handoff.requested_at,
-                        officer=_officer_label(handoff.officer),
-                        officer_id=handoff.officer_id,
-                        question=question or "",
-                        context=conversation.bot_context if conversation else None,
-                    )
-                )
+                waiting = handoff.state == "waiting"
+                items.append(self._item(session, handoff, position if waiting else None, question or ""))
             return items
 
     def handoff(self, handoff_id: int) -> QueueItem | None:
@@ -306,18 +309,8 @@ class HandoffStore:
             handoff = session.get(Handoff, handoff_id)
             if handoff is None:
                 return None
-            conversation = session.get(Conversation, handoff.conversation_id)
-            return QueueItem(
-                handoff_id=handoff.id,
-                conversation_id=handoff.conversation_id,
-                state=handoff.state,
-                position=self._position(session, handoff) if handoff.state == "waiting" else None,
-                requested_at=handoff.requested_at,
-                officer=_officer_label(handoff.officer),
-                officer_id=handoff.officer_id,
-                question="",
-                context=conversation.bot_context if conversation else None,
-            )
+            position = self._position(session, handoff) if handoff.state == "waiting" else None
+            return self._item(session, handoff, position, "")
 
     # ---- callback tickets ----
     def create_ticket(
@@ -347,9 +340,9 @@ class HandoffStore:
                 query = query.where(Ticket.status == status)
             return list(session.scalars(query).unique().all())
 
-    def ticket(self, ticket_id: int) -> Ticket | None:
+    def count_tickets(self, status: str) -> int:
         with self.db.session() as session:
-            return session.get(Ticket, ticket_id)
+            return int(session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == status)) or 0)
 
     def update_ticket(self, ticket_id: int, officer: User, status: str, notes: str) -> Ticket:
         if status not in TICKET_STATES:
