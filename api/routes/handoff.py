@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api.chat import BotMessage
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
+from api.handoff.store import Status, StoredMessage
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
 from api.routes.chat import EXPIRED
@@ -58,6 +59,17 @@ def _expired() -> JSONResponse:
     return JSONResponse({"detail": EXPIRED}, status_code=401)
 
 
+def _reply(desk: HandoffDesk, status: Status, messages: list[StoredMessage]) -> HandoffReply:
+    return HandoffReply(messages=[BotMessage.from_stored(m) for m in messages], handoff=desk.public_status(status))
+
+
+async def _notice(desk: HandoffDesk, session_id: str | None, text: str) -> list[dict[str, Any]]:
+    """A system message in the conversation (if there is one), shaped like the chat's replies."""
+    if not session_id:
+        return []
+    return [BotMessage.from_stored(await desk.record(session_id, "system", text)).model_dump()]
+
+
 @router.post("/handoff", response_model=HandoffReply, responses={401: {}})
 async def request_handoff(body: SessionRequest, request: Request) -> HandoffReply | JSONResponse:
     """The resident asks for an officer (also offered when Rasa is down)."""
@@ -65,8 +77,7 @@ async def request_handoff(body: SessionRequest, request: Request) -> HandoffRepl
     if session_id is None:
         return _expired()
     desk = _desk(request)
-    status, messages = await desk.request(session_id, "resident")
-    return HandoffReply(messages=[BotMessage.from_stored(m) for m in messages], handoff=desk.public_status(status))
+    return _reply(desk, *await desk.request(session_id, "resident"))
 
 
 @router.post("/handoff/cancel", response_model=HandoffReply, responses={401: {}})
@@ -75,8 +86,7 @@ async def cancel_handoff(body: SessionRequest, request: Request) -> HandoffReply
     if session_id is None:
         return _expired()
     desk = _desk(request)
-    status, messages = await desk.cancel(session_id)
-    return HandoffReply(messages=[BotMessage.from_stored(m) for m in messages], handoff=desk.public_status(status))
+    return _reply(desk, *await desk.cancel(session_id))
 
 
 @router.post("/events", response_model=HandoffReply, responses={401: {}})
@@ -87,7 +97,7 @@ async def events(body: EventsRequest, request: Request) -> HandoffReply | JSONRe
         return _expired()
     desk = _desk(request)
     messages, status = await desk.events(session_id, body.after, body.wait)
-    return HandoffReply(messages=[BotMessage.from_stored(m) for m in messages], handoff=desk.public_status(status))
+    return _reply(desk, status, messages)
 
 
 @router.get("/callback/form")
@@ -125,10 +135,7 @@ async def callback(body: CallbackRequest, request: Request) -> JSONResponse:
             hours=config.hours.describe(),
             epeople=config.epeople_url,
         )
-        messages = [await desk.record(session_id, "system", text)] if session_id else []
-        return JSONResponse(
-            {"stored": False, "detail": text, "messages": [BotMessage.from_stored(m).model_dump() for m in messages]}
-        )
+        return JSONResponse({"stored": False, "detail": text, "messages": await _notice(desk, session_id, text)})
     try:
         name = _field(body.name, 30, "성함을 입력해 주세요.")
         phone = _field(body.phone, 20, "연락받으실 전화번호를 입력해 주세요.").replace(" ", "")
@@ -140,12 +147,5 @@ async def callback(body: CallbackRequest, request: Request) -> JSONResponse:
         return JSONResponse({"stored": False, "detail": exc.detail}, status_code=exc.status)
     ticket_id = await desk.create_ticket(session_id, name, phone, preferred, question)
     text = texts.TICKET_SAVED.format(ticket=ticket_id)
-    messages = [await desk.record(session_id, "system", text)] if session_id else []
-    return JSONResponse(
-        {
-            "stored": True,
-            "ticket": ticket_id,
-            "detail": text,
-            "messages": [BotMessage.from_stored(m).model_dump() for m in messages],
-        }
-    )
+    messages = await _notice(desk, session_id, text)
+    return JSONResponse({"stored": True, "ticket": ticket_id, "detail": text, "messages": messages})
