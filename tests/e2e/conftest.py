@@ -1,4 +1,4 @@
-"""One real stack (Rasa server + api subprocesses) per test session."""
+"""One real stack (Rasa server + api subprocesses) per test session, and Debian Chromium for browser tests."""
 
 from __future__ import annotations
 
@@ -6,12 +6,27 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from api.runner import Stack
+
+CHROMIUM = "/usr/bin/chromium"
+# The network is closed: without these Chromium keeps trying to phone home.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(os.environ.get("MINWON_SCREENSHOT_DIR", tempfile.gettempdir())) / "minwon-screenshots"
 
 
 def free_ports(count: int) -> list[int]:
@@ -55,3 +70,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

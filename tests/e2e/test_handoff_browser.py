@@ -5,23 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from api.runner import Stack
-from tests.e2e.conftest import OFFICER
-from tests.e2e.test_widget_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, ask, open_widget, serious_violations
+from tests.e2e.conftest import OFFICER, SCREENSHOTS
+from tests.e2e.test_widget_browser import ask, open_widget, serious_violations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 USERNAME, OFFICER_NAME, PASSWORD = OFFICER
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
