@@ -20,7 +20,6 @@ import numpy as np
 
 from faq.embedder import Embedder
 from faq.korean import lexical_terms
-from faq.paths import index_root
 from faq.store import FaqStore
 
 # Exact search is fastest and exact up to tens of thousands of vectors; past
@@ -54,8 +53,8 @@ def entry_layout(phrasings: list[Phrasing]) -> tuple[list[str], list[int]]:
     return entry_ids, first_phrasing
 
 
-def current_key(root: Path | None = None) -> str | None:
-    link = (root or index_root()) / "current"
+def current_key(root: Path) -> str | None:
+    link = root / "current"
     return link.resolve().name if link.exists() else None
 
 
@@ -80,14 +79,13 @@ def make_faiss_index(vectors: np.ndarray):  # -> faiss.Index
 def build_index(
     store: FaqStore,
     embedder: Embedder,
-    root: Path | None = None,
+    root: Path,
     progress: Callable[[str], None] = print,
     force: bool = False,
 ) -> Path:
-    """Build (or reuse) the index for ``store`` and make it current. Returns its folder."""
+    """Build (or reuse) the index for ``store`` under ``root`` and make it current. Returns its folder."""
     import faiss
 
-    root = root or index_root()
     root.mkdir(parents=True, exist_ok=True)
     key = index_key(store, embedder.spec)
     final = root / key
@@ -157,8 +155,8 @@ class LoadedIndex:
         self.bm25.index([terms[e] or ["∅"] for e in self.entry_ids], show_progress=False)
 
     @classmethod
-    def current(cls, root: Path | None = None) -> LoadedIndex:
-        link = (root or index_root()) / "current"
+    def current(cls, root: Path) -> LoadedIndex:
+        link = root / "current"
         if not link.exists():
             raise FileNotFoundError(f"no FAQ index at {link}; run `minwon index build` (or `make index`)")
         return cls(link.resolve())

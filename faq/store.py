@@ -1,9 +1,10 @@
-"""Load, validate and render the curated FAQ.
+"""Load and validate the curated FAQ (the baseline content pack).
 
-Seed files (``faq/data/*.yaml``, one topic each) are edited by staff, so every
-problem is reported with the file and line it comes from. Answers reference
-county-specific values (``{dept.civil.phone}``) that live in one county
-profile (``faq/county.yaml``); a real county edits that file only.
+Topic files (``faq/data/*.yaml``) are edited by staff, so every problem is
+reported with the file and line it comes from. Answers reference county values
+(``{dept.civil.phone}``) from the county profile (``faq/county.yaml``) and
+national values (``{fact.passport.fee_10y_58}``) from the facts table
+(``faq/facts.yaml``); a real county edits the profile only.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from faq.facts import FACT_PREFIX, FACTS_FILE, FactsTable
+from faq.yamlio import FaqLoadError, line_of, read_yaml, strip_lines
+
+__all__ = ["ANSWER_FIELDS", "Answer", "CountyProfile", "Entry", "FaqLoadError", "FaqStore"]
 
 FAQ_DIR = Path(__file__).resolve().parent
 DATA_DIR = FAQ_DIR / "data"
@@ -23,28 +28,49 @@ COUNTY_FILE = FAQ_DIR / "county.yaml"
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
 MIN_ALTERNATIVES = 4
 
-
-class FaqLoadError(ValueError):
-    """A seed or profile file is invalid; the message names file and line."""
+# Answer fields in the order a resident reads them on a phone, with the label shown.
+ANSWER_FIELDS: dict[str, str] = {
+    "eligibility": "대상",
+    "benefit": "지원 내용",
+    "bring": "준비물",
+    "fee": "수수료",
+    "deadline": "기한",
+    "processing_time": "처리기간",
+    "where": "신청 장소",
+    "online": "온라인",
+    "payment": "납부 방법",
+    "note": "참고",
+}
 
 
 class Link(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
-    url: str
+    url: str = Field(pattern=r"^https?://")
 
 
 class Answer(BaseModel):
-    """The curated answer, in the order a resident reads it on a phone."""
+    """The curated answer. Each field holds only what its label says."""
 
     model_config = ConfigDict(extra="forbid")
-    summary: str
-    bring: list[str] = Field(default_factory=list)
-    fee: str | None = None
-    processing_time: str | None = None
-    where: str | None = None
-    online: str | None = None
-    note: str | None = None
+    summary: str = Field(min_length=1)
+    eligibility: str | None = None  # 대상: who qualifies
+    benefit: str | None = None  # 지원 내용: what is given (amounts, services)
+    bring: list[str] = Field(default_factory=list)  # 준비물
+    fee: str | None = None  # 수수료 (what the resident pays the office)
+    deadline: str | None = None  # 기한: filing or payment deadlines, periods
+    processing_time: str | None = None  # 처리기간: how long the office takes
+    where: str | None = None  # 신청 장소: where to apply
+    online: str | None = None  # 온라인: the online route
+    payment: str | None = None  # 납부 방법: how to pay a tax, fine or fee
+    note: str | None = None  # 참고
+
+    def texts(self) -> list[str]:
+        values = self.model_dump(exclude_none=True)
+        out: list[str] = []
+        for value in values.values():
+            out.extend(value if isinstance(value, list) else [value])
+        return out
 
 
 class Entry(BaseModel):
@@ -54,10 +80,14 @@ class Entry(BaseModel):
     question: str = Field(min_length=4)
     alternatives: list[str]
     answer: Answer
-    department: str
+    department: str = ""  # defaults to the topic file's department
     links: list[Link] = Field(default_factory=list)
-    reviewed: dt.date
+    # Pinpoint public source (law article, ministry or 정부24 page) and the day it was actually checked.
     source: str = Field(pattern=r"^https?://")
+    basis: str | None = None  # the law and article, where there is one ("여권법 시행령 제38조")
+    verified: dt.date
+    # Shown to residents when values change yearly ("2026년 기준"); derived from the facts used when empty.
+    as_of: str | None = None
     # What follow-up questions refer to ("그거 수수료는요?"); defaults to the file's subject.
     subject: str = ""
 
@@ -74,6 +104,10 @@ class Entry(BaseModel):
     def phrasings(self) -> list[str]:
         return [self.question, *self.alternatives]
 
+    def texts(self) -> list[str]:
+        """Every resident-visible string of the entry (for reference and wording checks)."""
+        return [self.question, *self.alternatives, *self.answer.texts(), *(link.title for link in self.links)]
+
 
 class TopicFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -81,74 +115,35 @@ class TopicFile(BaseModel):
     title: str
     # Default subject of follow-up questions for this file's entries ("" = none).
     subject: str = ""
+    department: str = ""  # default department key for the file's entries
     entries: list[Entry]
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Records the source line of every mapping as ``__line__``."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
-
-
-def _line_of(raw: Any, loc: tuple[int | str, ...]) -> int | None:
-    line = raw.get("__line__") if isinstance(raw, dict) else None
-    node = raw
-    for part in loc:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(node, dict) and "__line__" in node:
-            line = node["__line__"]
-    return line
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise FaqLoadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise FaqLoadError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-
-
 def load_topic_file(path: Path) -> TopicFile:
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise FaqLoadError(f"{path}:1: expected a mapping with 'topic', 'title' and 'entries'")
     try:
-        parsed = TopicFile.model_validate(_strip_lines(raw))
+        parsed = TopicFile.model_validate(strip_lines(raw))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            line = _line_of(raw, err["loc"])
+            line = line_of(raw, err["loc"])
             field = ".".join(str(p) for p in err["loc"])
             problems.append(f"{path}:{line or '?'}: {field}: {err['msg']}")
         raise FaqLoadError("\n".join(problems)) from exc
-    for entry in parsed.entries:
+    problems = []
+    for number, entry in enumerate(parsed.entries):
         entry.topic = parsed.topic
         entry.subject = entry.subject or parsed.subject
+        entry.department = entry.department or parsed.department
+        line = line_of(raw, ("entries", number)) or "?"
         if not entry.id.startswith(parsed.topic + "-"):
-            raise FaqLoadError(f"{path}: entry {entry.id} does not belong to topic {parsed.topic}")
+            problems.append(f"{path}:{line}: entry {entry.id} does not belong to topic {parsed.topic}")
+        if not entry.department:
+            problems.append(f"{path}:{line}: {entry.id}: no department (set it on the entry or the file)")
+    if problems:
+        raise FaqLoadError("\n".join(problems))
     return parsed
 
 
@@ -162,10 +157,13 @@ class CountyProfile:
 
     @classmethod
     def load(cls, path: Path = COUNTY_FILE) -> CountyProfile:
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
         if not isinstance(raw, dict):
             raise FaqLoadError(f"{path}:1: expected a mapping of county settings")
-        return cls(_strip_lines(raw), path)
+        values = strip_lines(raw)
+        if FACT_PREFIX.rstrip(".") in values:
+            raise FaqLoadError(f"{path}: 'fact' is reserved for the national facts table ({FACTS_FILE.name})")
+        return cls(values, path)
 
     @staticmethod
     def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -174,15 +172,11 @@ class CountyProfile:
             name = f"{prefix}{key}"
             if isinstance(value, dict):
                 flat.update(CountyProfile._flatten(value, name + "."))
+            elif isinstance(value, list):
+                flat[name] = ", ".join(str(v) for v in value)
             else:
                 flat[name] = str(value)
         return flat
-
-    def render(self, text: str) -> str:
-        return PLACEHOLDER.sub(lambda m: self.flat[m.group(1)], text)
-
-    def missing(self, text: str) -> list[str]:
-        return [m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1) not in self.flat]
 
     def department(self, key: str) -> dict[str, str]:
         dept = self.values.get("dept", {}).get(key)
@@ -190,65 +184,104 @@ class CountyProfile:
             raise KeyError(key)
         return {k: str(v) for k, v in dept.items()}
 
+    def literal_names(self) -> list[str]:
+        """Names that identify this county; answers must reference them, never spell them out."""
+        county = self.values.get("county", {})
+        names = [str(county.get(key, "")) for key in ("name", "office", "short_name")]
+        names.extend(str(alias) for alias in county.get("aliases", []) or [])
+        return sorted({n for n in names if len(n) >= 2}, key=len, reverse=True)
+
 
 class FaqStore:
-    """All entries, with answers rendered against the county profile."""
+    """All entries, with the county profile and the facts table they reference."""
 
-    def __init__(self, entries: list[Entry], profile: CountyProfile) -> None:
+    def __init__(self, entries: list[Entry], profile: CountyProfile, facts: FactsTable, titles: dict[str, str]) -> None:
         self.entries = entries
         self.profile = profile
+        self.facts = facts
+        self.topic_titles = titles
         self.by_id = {entry.id: entry for entry in entries}
+        self.values = {**profile.flat, **facts.flat()}
         self._rendered: dict[str, str] = {}
 
     @classmethod
-    def load(cls, data_dir: Path = DATA_DIR, county_file: Path = COUNTY_FILE) -> FaqStore:
+    def load(
+        cls, data_dir: Path = DATA_DIR, county_file: Path = COUNTY_FILE, facts_file: Path = FACTS_FILE
+    ) -> FaqStore:
         profile = CountyProfile.load(county_file)
+        facts = FactsTable.load(facts_file)
         files = sorted(data_dir.glob("*.yaml"))
         if not files:
-            raise FaqLoadError(f"{data_dir}: no FAQ seed files (*.yaml)")
+            raise FaqLoadError(f"{data_dir}: no FAQ topic files (*.yaml)")
         entries: list[Entry] = []
+        titles: dict[str, str] = {}
         seen: dict[str, Path] = {}
         problems: list[str] = []
+        store_values = {**profile.flat, **facts.flat()}
         for path in files:
             try:
                 topic = load_topic_file(path)
             except FaqLoadError as exc:
                 problems.append(str(exc))
                 continue
+            titles[topic.topic] = topic.title
             for entry in topic.entries:
                 if entry.id in seen:
                     problems.append(f"{path}: duplicate id {entry.id} (also in {seen[entry.id].name})")
                 seen[entry.id] = path
-                problems.extend(cls._check_references(entry, profile, path))
+                problems.extend(cls._check_references(entry, profile, store_values, path))
                 entries.append(entry)
         if problems:
             raise FaqLoadError("\n".join(problems))
-        return cls(entries, profile)
+        return cls(entries, profile, facts, titles)
 
     @staticmethod
-    def _check_references(entry: Entry, profile: CountyProfile, path: Path) -> list[str]:
+    def _check_references(entry: Entry, profile: CountyProfile, values: dict[str, str], path: Path) -> list[str]:
         problems = []
         try:
             profile.department(entry.department)
         except KeyError:
             problems.append(f"{path}: {entry.id}: unknown department '{entry.department}' (see {profile.path.name})")
-        texts = [entry.question, *entry.alternatives, *entry.answer.model_dump(exclude_none=True).values()]
-        for text in texts:
-            for item in text if isinstance(text, list) else [text]:
-                for key in profile.missing(str(item)):
-                    problems.append(f"{path}: {entry.id}: unknown placeholder {{{key}}} (see {profile.path.name})")
+        for text in entry.texts():
+            for key in PLACEHOLDER.findall(text):
+                if key not in values:
+                    where = FACTS_FILE.name if key.startswith(FACT_PREFIX) else profile.path.name
+                    problems.append(f"{path}: {entry.id}: unknown placeholder {{{key}}} (see {where})")
         return problems
 
     def fingerprint(self) -> str:
-        """Changes whenever any entry or the county profile changes."""
+        """Changes whenever any entry, the county profile or the facts table changes."""
         digest = hashlib.sha256()
         for entry in self.entries:
             digest.update(entry.model_dump_json().encode())
-        digest.update(repr(sorted(self.profile.flat.items())).encode())
+        digest.update(repr(sorted(self.values.items())).encode())
         return digest.hexdigest()[:16]
 
+    def fill(self, text: str) -> str:
+        """Replace ``{keys}`` with county and national values."""
+        return PLACEHOLDER.sub(lambda m: self.values[m.group(1)], text)
+
+    def facts_used(self, entry: Entry) -> list[str]:
+        """Keys of the national facts an entry quotes, in first-use order."""
+        keys: dict[str, None] = {}
+        for text in entry.texts():
+            for key in PLACEHOLDER.findall(text):
+                if key.startswith(FACT_PREFIX):
+                    keys[key.removeprefix(FACT_PREFIX)] = None
+        return list(keys)
+
+    def as_of(self, entry: Entry) -> str | None:
+        """ "2026년 3월 1일 기준" from the newest effective date of the facts an entry quotes."""
+        if entry.as_of:
+            return entry.as_of
+        dates = [f.effective for key in self.facts_used(entry) if (f := self.facts.get(key)) and f.effective]
+        if not dates:
+            return None
+        newest = max(dates)
+        return f"{korean_date(newest)} 시행 기준"
+
     def render_answer(self, entry: Entry) -> str:
-        """The answer as residents read it: summary, then labelled lines (rendered once)."""
+        """The answer as residents read it: summary, labelled lines, then who is responsible and why."""
         if entry.id not in self._rendered:
             self._rendered[entry.id] = self._render(entry)
         return self._rendered[entry.id]
@@ -256,17 +289,25 @@ class FaqStore:
     def _render(self, entry: Entry) -> str:
         answer = entry.answer
         dept = self.profile.department(entry.department)
-        lines = [self.profile.render(answer.summary.strip())]
-        details: list[tuple[str, str | None]] = [
-            ("준비물", ", ".join(self.profile.render(b) for b in answer.bring) or None),
-            ("수수료", answer.fee),
-            ("처리기간", answer.processing_time),
-            ("신청 장소", answer.where),
-            ("온라인", answer.online),
-            ("참고", answer.note),
-        ]
-        body = [f"■ {label}: {self.profile.render(value.strip())}" for label, value in details if value]
-        body.append(f"■ 문의: {dept['name']} ({dept['phone']})")
+        body: list[str] = []
+        for name, label in ANSWER_FIELDS.items():
+            value = getattr(answer, name)
+            if isinstance(value, list):
+                value = ", ".join(self.fill(v.strip()) for v in value) or None
+            elif value:
+                value = self.fill(value.strip())
+            if value:
+                body.append(f"■ {label}: {value}")
         for link in entry.links:
-            body.append(f"■ 바로가기: {link.title} {link.url}")
-        return "\n".join([*lines, "", *body])
+            body.append(f"■ 바로가기: {self.fill(link.title)} {link.url}")
+        body.append(f"■ 담당부서: {dept['name']} ({dept['phone']})")
+        if entry.basis:
+            body.append(f"■ 근거: {entry.basis}")
+        checked = f"■ 최종 확인일: {korean_date(entry.verified)}"
+        as_of = self.as_of(entry)
+        body.append(f"{checked} ({as_of})" if as_of else checked)
+        return "\n".join([self.fill(answer.summary.strip()), "", *body])
+
+
+def korean_date(day: dt.date) -> str:
+    return f"{day.year}년 {day.month}월 {day.day}일"

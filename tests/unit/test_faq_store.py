@@ -18,7 +18,8 @@ def test_answers_are_rendered_from_the_county_profile() -> None:
     text = store.render_answer(store.by_id["T10-001"])
     assert "{" not in text
     assert store.profile.flat["hours.weekday"] in text
-    assert "■ 문의: 종합민원과 민원팀" in text
+    civil = store.profile.department("civil")
+    assert f"■ 담당부서: {civil['name']} ({civil['phone']})" in text
 
 
 def _copy_seed(tmp_path: Path) -> Path:
