@@ -57,11 +57,17 @@ tests/e2e/node/node_modules/.installed: tests/e2e/node/package.json tests/e2e/no
 node-deps: tests/e2e/node/node_modules/.installed
 
 test: bootstrap system-deps node-deps lint
-	$(VENV)/bin/python -m pytest -q --ignore=tests/bot tests
-	PYTHONPATH=bot:. $(RASA_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/bot
+	$(VENV)/bin/python -m pytest -q -ra --ignore=tests/bot tests
+	PYTHONPATH=bot:. $(RASA_VENV)/bin/python -m pytest -q -ra -p no:cacheprovider tests/bot
 
-lint: $(VENV)/.installed
+ESLINT := tests/e2e/node/node_modules/.bin/eslint -c tests/e2e/node/eslint.config.mjs
+
+# Python: ruff (lint + format) and mypy --strict on api/ faq/ bot/actions evaluation/; JavaScript: ESLint.
+lint: $(VENV)/.installed node-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(ESLINT) widget/src api/console/static
 
 bench: bootstrap
 	$(VENV)/bin/python evaluation/bench_latency.py

@@ -1,15 +1,15 @@
-"""Assemble the FastAPI app: settings, retrieval, Rasa client, routes, static files."""
+"""Assemble the FastAPI app: services from settings, routes, static files."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import socketio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -19,17 +19,18 @@ from api.chat import ChatService
 from api.console import routes as console
 from api.console.auth import StaffAuth
 from api.db import Database
+from api.deps import Services
 from api.feedback import FeedbackLog
 from api.handoff.config import HandoffConfig
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
+from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
 from api.routes import actions, chat, handoff, health
-from api.sessions import SessionSigner
 from api.settings import Settings
+from api.tokens import ConversationTokens
 from api.webchat_socket import create_webchat_server
-from bot.actions import runtime
-from faq.paths import var_dir
+from faq.store import CountyProfile
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CONSOLE_STATIC = Path(__file__).resolve().parent / "console" / "static"
@@ -37,40 +38,41 @@ MAX_BODY_BYTES = 64 * 1024
 log = logging.getLogger("minwon.api")
 
 
-def load_retriever(app: FastAPI) -> None:
-    from faq.embedder import Embedder
-    from faq.index import LoadedIndex
-    from faq.retriever import Retriever
-    from faq.store import FaqStore
-
-    try:
-        store = FaqStore.load()
-        index = LoadedIndex.current()
-        retriever = Retriever(store, index, Embedder())
-        retriever.search("여권 발급")  # warm Kiwi and torch before the first resident
-    except Exception as exc:
-        log.exception("FAQ retrieval failed to load")
-        app.state.index_error = f"{type(exc).__name__}: {exc}"
-        return
-    app.state.retriever = retriever
-    app.state.index_info = index.meta
-    runtime.set_retriever(retriever)
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    desk = HandoffDesk(HandoffStore(db), HandoffConfig.load(settings.county_file, settings.office_override))
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    feedback = FeedbackLog(settings.var_dir / "feedback.jsonl")
+    knowledge = Knowledge(settings)
+    return Services(
+        settings=settings,
+        tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age),
+        rasa=rasa,
+        db=db,
+        desk=desk,
+        auth=StaffAuth(db),
+        chat=ChatService(rasa, desk, feedback, CountyProfile.load(settings.county_file), settings.max_message_chars),
+        knowledge=knowledge,
+        feedback=feedback,
+        actions=actions.build_executor(knowledge.current),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    services = build_services(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(db.upgrade)
+        await asyncio.to_thread(services.db.upgrade)
         if settings.load_retriever:
-            load_retriever(app)
-        sweeper = asyncio.create_task(desk.run_sweeper()) if settings.run_sweeper else None
+            await asyncio.to_thread(services.knowledge.load)
+        sweeper = asyncio.create_task(services.desk.run_sweeper()) if settings.run_sweeper else None
         yield
         if sweeper is not None:
             sweeper.cancel()
-        await app.state.rasa.aclose()
-        db.dispose()
+        await services.rasa.aclose()
+        services.db.dispose()
 
     app = FastAPI(
         title="민원 안내 챗봇 API",
@@ -78,21 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="County civil-complaint guidance chatbot: resident chat, health checks, widget.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
-    app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-    db = Database(settings.database_url or None)
-    desk = HandoffDesk(HandoffStore(db), HandoffConfig.load())
-    app.state.db = db
-    app.state.desk = desk
-    app.state.staff_auth = StaffAuth(db)
-    app.state.chat = ChatService(app.state.rasa, desk, settings.max_message_chars)
-    runtime.set_context_sink(desk.set_bot_context)
-    app.state.feedback = FeedbackLog(var_dir() / "feedback.jsonl")
-    runtime.set_feedback_log(app.state.feedback)
-    app.state.retriever = None
-    app.state.index_info = None
-    app.state.index_error = None
+    app.state.services = services
 
     app.add_middleware(
         CORSMiddleware,
@@ -103,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"detail": "요청이 너무 큽니다. 질문을 짧게 줄여 주세요."}, status_code=413)
@@ -137,6 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
     """The served app: FastAPI plus the rasa-webchat socket.io endpoint at /socket.io/."""
     app = create_app(settings)
-    sio = create_webchat_server(app.state.signer, app.state.chat, app.state.settings.cors_origins)
-    app.state.webchat = sio
+    services: Services = app.state.services
+    sio = create_webchat_server(services.tokens, services.chat, services.settings)
     return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.feedback import FeedbackLog
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import StoredMessage
+from api.kinds import ButtonAction, DeskState, Sender
 from api.messages import clean_text
 from api.privacy import mask_pii
 from api.rasa_client import RasaClient, RasaUnavailable
+from faq.store import CountyProfile
 
 log = logging.getLogger("minwon.chat")
 
@@ -33,21 +37,21 @@ NO_REPLY = (
 class Button(BaseModel):
     title: str
     payload: str = ""
-    action: str | None = Field(default=None, description="handoff | callback | cancel_handoff: handled by the widget")
+    action: ButtonAction | None = Field(default=None, description="Handled by the widget itself, not sent as text")
 
 
 class BotMessage(BaseModel):
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
     id: int | None = Field(default=None, description="Stored message id (for de-duplicating live events)")
-    sender: str = Field(default="bot", description="bot | officer | system")
+    sender: Sender = Field(default=Sender.BOT, description="bot | officer | system")
     author: str | None = Field(default=None, description="The officer's display name")
 
     @classmethod
     def from_stored(cls, message: StoredMessage) -> BotMessage:
         return cls(
             text=message.text,
-            buttons=[Button(**b) for b in message.buttons],
+            buttons=[Button.model_validate(b) for b in message.buttons],
             id=message.id,
             sender=message.sender,
             author=message.author,
@@ -56,21 +60,36 @@ class BotMessage(BaseModel):
 
 class TurnResult(BaseModel):
     messages: list[BotMessage]
-    handoff: dict[str, Any] = Field(default_factory=lambda: {"state": "bot"})
+    handoff: dict[str, Any] = Field(default_factory=lambda: {"state": DeskState.BOT.value})
     rasa_down: bool = False
 
 
-def shape_replies(raw: list[dict[str, Any]]) -> tuple[list[BotMessage], bool]:
+@dataclass
+class ShapedReply:
+    """Rasa's REST output put back together: what residents see, and what the actions told the api."""
+
+    messages: list[BotMessage] = field(default_factory=list)
+    wants_human: bool = False
+    context: dict[str, Any] | None = None
+    feedback: dict[str, Any] | None = None
+
+
+def shape_replies(raw: list[dict[str, Any]]) -> ShapedReply:
     """Rasa's REST channel splits one answer at every blank line; put it back together.
 
-    Returns the messages and whether the bot asked for a human (``{"handoff": "request"}``).
+    Custom payloads from the actions (``handoff``, ``context``, ``feedback``) are
+    taken out: they are for the api, not for the resident.
     """
-    messages: list[BotMessage] = []
-    wants_human = False
+    shaped = ShapedReply()
     for item in raw:
         custom = item.get("custom")
-        if isinstance(custom, dict) and custom.get("handoff") == "request":
-            wants_human = True
+        if isinstance(custom, dict):
+            if custom.get("handoff") == "request":
+                shaped.wants_human = True
+            if isinstance(custom.get("context"), dict):
+                shaped.context = custom["context"]
+            if isinstance(custom.get("feedback"), dict):
+                shaped.feedback = custom["feedback"]
         text = item.get("text") or ""
         buttons = [
             Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
@@ -79,32 +98,37 @@ def shape_replies(raw: list[dict[str, Any]]) -> tuple[list[BotMessage], bool]:
         ]
         if not (text or buttons):
             continue
+        messages = shaped.messages
         if messages and not messages[-1].buttons and text:
             messages[-1].text = f"{messages[-1].text}\n\n{text}" if messages[-1].text else text
             messages[-1].buttons = buttons
             continue
         messages.append(BotMessage(text=text, buttons=buttons))
-    return messages, wants_human
+    return shaped
 
 
 class ChatService:
-    # Replies remembered per (session, client message id), so a widget that
+    # Replies remembered per (conversation, client message id), so a widget that
     # retries after a lost response gets the same answer and Rasa sees the
     # message once: nothing lost, nothing duplicated.
     REPLAY_CACHE = 5000
 
-    def __init__(self, rasa: RasaClient, desk: HandoffDesk, max_chars: int) -> None:
+    def __init__(
+        self, rasa: RasaClient, desk: HandoffDesk, feedback: FeedbackLog, county: CountyProfile, max_chars: int
+    ) -> None:
         self.rasa = rasa
+        self.county = county
         self.desk = desk
+        self.feedback = feedback
         self.max_chars = max_chars
         self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[TurnResult]] = {}
 
-    async def turn(self, session_id: str, raw_text: object, client_id: str | None = None) -> TurnResult:
+    async def turn(self, conversation_id: str, raw_text: object, client_id: str | None = None) -> TurnResult:
         """Raises MessageRejected for bad input; a Rasa failure is a result with ``rasa_down``."""
         if not client_id:
-            return await self._turn(session_id, raw_text)
-        key = (session_id, client_id[:64])
+            return await self._turn(conversation_id, raw_text)
+        key = (conversation_id, client_id[:64])
         if key in self._replies:
             return self._replies[key]
         if key in self._inflight:  # the same message retried while the first try still runs
@@ -112,7 +136,7 @@ class ChatService:
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._turn(session_id, raw_text)
+            result = await self._turn(conversation_id, raw_text)
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unawaited future does not warn
@@ -125,35 +149,47 @@ class ChatService:
             self._replies.popitem(last=False)
         return result
 
-    async def _turn(self, session_id: str, raw_text: object) -> TurnResult:
+    async def _turn(self, conversation_id: str, raw_text: object) -> TurnResult:
         text = mask_pii(clean_text(raw_text, self.max_chars))
-        log.info("turn session=%s text=%r", session_id[:8], text[:200])
+        log.info("turn conversation=%s text=%r", conversation_id[:8], text[:200])
         # Stored before anything can fail, so nothing a resident typed is lost.
-        status = await self.desk.record_resident(session_id, text)
-        if status.state != "bot":
+        status = await self.desk.record_resident(conversation_id, text)
+        if status.state is not DeskState.BOT:
             return TurnResult(messages=[], handoff=self.desk.public_status(status))
         try:
-            raw = await self.rasa.send(session_id, text)
+            raw = await self.rasa.send(conversation_id, text)
         except RasaUnavailable as exc:
             log.error("rasa unavailable: %s", exc)
-            return await self._rasa_down(session_id)
-        replies, wants_human = shape_replies(raw)
-        if not replies and not wants_human:
+            return await self._rasa_down(conversation_id)
+        shaped = shape_replies(raw)
+        replies = shaped.messages
+        for reply in replies:
+            reply.text = self.county.fill_markers(reply.text)
+        if not replies and not shaped.wants_human:
             # Rasa answers 200 with nothing when an action failed; the resident
             # must never be left looking at silence.
-            log.warning("empty reply from Rasa for session=%s", session_id[:8])
-            replies = [BotMessage(text=NO_REPLY, buttons=[Button(**texts.BUTTON_HANDOFF)])]
+            log.warning("empty reply from Rasa for conversation=%s", conversation_id[:8])
+            replies = [BotMessage(text=NO_REPLY, buttons=[Button.model_validate(texts.BUTTON_HANDOFF)])]
         items = [(r.text, [b.model_dump(exclude_none=True) for b in r.buttons] or None) for r in replies]
-        stored = [BotMessage.from_stored(m) for m in await self.desk.record_bot_replies(session_id, items)]
-        if wants_human:
-            status, notices = await self.desk.request(session_id, "resident")
+        stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context)
+        stored = [BotMessage.from_stored(m) for m in stored_replies]
+        if shaped.feedback is not None:
+            await self._record_feedback(conversation_id, shaped.feedback)
+        if shaped.wants_human:
+            status, notices = await self.desk.request(conversation_id)
             stored.extend(BotMessage.from_stored(m) for m in notices)
         return TurnResult(messages=stored, handoff=self.desk.public_status(status))
 
-    async def _rasa_down(self, session_id: str) -> TurnResult:
-        hours_open = self.desk.config.hours.is_open()
-        button = texts.BUTTON_HANDOFF if hours_open else texts.BUTTON_CALLBACK
-        message = await self.desk.record(session_id, "system", RASA_DOWN, [button])
-        status = await self.desk.status(session_id)
+    async def _record_feedback(self, conversation_id: str, feedback: dict[str, Any]) -> None:
+        try:
+            await asyncio.to_thread(
+                self.feedback.record, conversation_id, bool(feedback.get("helpful")), str(feedback.get("answer", ""))
+            )
+        except OSError:
+            log.exception("could not record typed feedback")
+
+    async def _rasa_down(self, conversation_id: str) -> TurnResult:
+        message = await self.desk.notice(conversation_id, RASA_DOWN, self.desk.unavailable_buttons())
+        status = await self.desk.status(conversation_id)
         handoff = self.desk.public_status(status)
         return TurnResult(messages=[BotMessage.from_stored(message)], handoff=handoff, rasa_down=True)

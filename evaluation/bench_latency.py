@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from api.runner import Stack
+from api.settings import Settings
 
 QUESTIONS = [
     "이사 왔는데 주소 옮기는 건 어디서 하죠?",
@@ -113,7 +114,9 @@ def main() -> None:
     parser.add_argument("--api-port", type=int, default=8765)
     parser.add_argument("--rasa-port", type=int, default=5765)
     args = parser.parse_args()
-    stack = Stack(api_port=args.api_port, rasa_port=args.rasa_port)
+    settings = Settings.from_env()
+    settings.port, settings.rasa_port = args.api_port, args.rasa_port
+    stack = Stack(settings)
     started = time.perf_counter()
     stack.start()
     try:

@@ -53,12 +53,11 @@ def percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def bench_modes(rounds: int) -> None:
-    from faq.embedder import Embedder
-    from faq.index import LoadedIndex
-    from faq.retriever import MODES, Retriever
-    from faq.store import FaqStore
+    from api.knowledge import load_retriever
+    from api.settings import Settings
+    from faq.retriever import MODES
 
-    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    retriever = load_retriever(Settings.from_env(with_secret=False))
     for query in QUERIES:  # warm-up: Kiwi, torch kernels, FAISS
         retriever.search(query)
     print(f"single-query latency over {rounds} rounds of {len(QUERIES)} queries (after warm-up):")
@@ -75,20 +74,22 @@ def bench_modes(rounds: int) -> None:
         print(f"  {mode:6s} p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  (x{p50 / baseline:.2f} of hybrid p50)")
 
 
-def bench_size(entries: int) -> dict[str, float]:
+def bench_size(entries: int) -> dict[str, float | int | str]:
     """Build and query a synthetic index of ``entries`` entries (runs in a fresh process)."""
     import bm25s
 
+    from api.settings import Settings
     from faq.embedder import Embedder
     from faq.index import LoadedIndex, Phrasing, entry_layout, make_faiss_index
     from faq.korean import lexical_terms
     from faq.retriever import Retriever
     from faq.store import FaqStore
 
+    settings = Settings.from_env(with_secret=False)
     rng = np.random.default_rng(0)
-    store = FaqStore.load()
-    real = LoadedIndex.current()
-    embedder = Embedder()
+    store = FaqStore.load(county_file=settings.county_file)
+    real = LoadedIndex.current(settings.index_root)
+    embedder = Embedder(settings.embedding_model)
     base_rss = rss_mb()
 
     started = time.perf_counter()
@@ -140,7 +141,7 @@ def bench_size(entries: int) -> dict[str, float]:
     index = LoadedIndex.__new__(LoadedIndex)
     index.folder, index.meta, index.phrasings, index.dense, index.bm25 = Path("."), {}, phrasings, dense, bm25
     index.entry_ids, index.first_phrasing = entry_layout(phrasings)
-    retriever = Retriever(FaqStore(synthetic_entries, store.profile), index, embedder)
+    retriever = Retriever(FaqStore(synthetic_entries, store.profile, store.facts, store.topic_titles), index, embedder)
     for query in QUERIES:
         retriever.search(query)
     times = []

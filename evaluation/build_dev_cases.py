@@ -14,11 +14,11 @@ import csv
 import json
 from pathlib import Path
 
-from faq.paths import shared_data_dir
+from api.settings import Settings
 from faq.store import FaqStore
 
 CASES = Path(__file__).resolve().parent / "cases"
-REAL = shared_data_dir() / "real_resident_questions.csv"
+REAL = Settings.from_env(with_secret=False).shared_data_dir / "real_resident_questions.csv"
 
 
 def rows(path: Path) -> list[list[str]]:

@@ -16,18 +16,31 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
-from api.runner import BOT_DIR, rasa_bin, rasa_env, trained_model
+from api.runner import BOT_DIR, rasa_env, trained_model
+from api.settings import Settings
 from evaluation.report_html import html_page
 
 PREDICTED = re.compile(r"#\s*predicted:\s*(.+)$")
+
+
+class Problem(TypedDict):
+    after: str
+    expected: str
+    got: str
+
+
+class Failure(TypedDict):
+    story: str
+    problems: list[Problem]
 
 
 @dataclass
 class DialogueResult:
     total: int
     passed: int
-    failures: list[dict[str, object]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -35,10 +48,10 @@ class DialogueResult:
         return self.total > 0 and self.passed == self.total
 
 
-def parse_failures(text: str) -> list[dict[str, object]]:
+def parse_failures(text: str) -> list[Failure]:
     """Stories from failed_test_stories.yml, with each turn marked where the bot went wrong."""
-    failures: list[dict[str, object]] = []
-    current: dict[str, object] | None = None
+    failures: list[Failure] = []
+    current: Failure | None = None
     last_user = ""
     awaiting_user = False
     for line in text.splitlines():
@@ -63,9 +76,7 @@ def parse_failures(text: str) -> list[dict[str, object]]:
             expected = stripped.split("#", 1)[0].strip().lstrip("- ").strip()
             for prefix in ("action:", "intent:"):
                 expected = expected.removeprefix(prefix).strip()
-            current["problems"].append(  # type: ignore[union-attr]
-                {"after": last_user, "expected": expected, "got": match.group(1).strip()}
-            )
+            current["problems"].append({"after": last_user, "expected": expected, "got": match.group(1).strip()})
     return failures
 
 
@@ -77,7 +88,7 @@ def run_dialogue_tests(stories: Path, out_dir: Path) -> DialogueResult:
     out_dir.mkdir(parents=True)
     started = time.perf_counter()
     command = [
-        str(rasa_bin()),
+        str(Settings.from_env(with_secret=False).rasa_bin),
         "test",
         "core",
         "--stories",
@@ -117,7 +128,7 @@ def write_report(result: DialogueResult, stories: Path, out_dir: Path) -> Path:
         lines.append("## 실패한 대화")
         for failure in result.failures:
             lines.append(f"\n### {failure['story']}")
-            for problem in failure["problems"]:  # type: ignore[union-attr]
+            for problem in failure["problems"]:
                 lines.append(
                     f"- 사용자 입력 `{problem['after']}` 다음: 기대 `{problem['expected']}` → 실제 `{problem['got']}`"
                 )

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from api.settings import Settings
 from faq.embedder import Embedder
-from faq.paths import shared_data_dir
 
-DATA = shared_data_dir() / "korsts"
+DATA = Settings.from_env(with_secret=False).shared_data_dir / "korsts"
 
 
 def load_pairs(path: Path) -> tuple[list[str], list[str], np.ndarray]:
@@ -38,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     path = DATA / f"korsts-sts-{args.split}.tsv"
     left, right, gold = load_pairs(path)
-    embedder = Embedder(args.model)
+    embedder = Embedder(args.model or Settings.from_env(with_secret=False).embedding_model)
     started = time.perf_counter()
     a = embedder.encode(left, show_progress=True)
     b = embedder.encode(right, show_progress=True)

@@ -29,10 +29,11 @@ from pathlib import Path
 
 import yaml
 
-from api.runner import BOT_DIR, rasa_bin, rasa_env
+from api.runner import BOT_DIR, rasa_env
+from api.settings import Settings
 from faq.paths import REPO_ROOT
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, object]] = {
     "kiwi": {"name": "components.kiwi_tokenizer.KiwiTokenizer", "user_words": True},
     "kiwi_plain": {"name": "components.kiwi_tokenizer.KiwiTokenizer", "user_words": False},
     "eojeol": {"name": "components.eojeol_tokenizer.EojeolTokenizer"},
@@ -128,7 +129,7 @@ def main() -> None:
                 started = time.perf_counter()
                 run(
                     [
-                        str(rasa_bin()),
+                        str(Settings.from_env(with_secret=False).rasa_bin),
                         "train",
                         "nlu",
                         "--config",
@@ -144,7 +145,7 @@ def main() -> None:
                 scores[variant]["train_s"].append(time.perf_counter() - started)
                 run(
                     [
-                        str(rasa_bin()),
+                        str(Settings.from_env(with_secret=False).rasa_bin),
                         "test",
                         "nlu",
                         "--model",

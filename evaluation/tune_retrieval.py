@@ -16,18 +16,18 @@ import hashlib
 import itertools
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
-from evaluation.retrieval_eval import MRR_DEPTH, Tally, load_cases, score_case
-from faq.embedder import Embedder
-from faq.index import LoadedIndex
-from faq.retriever import RetrievalConfig, Retriever
-from faq.store import FaqStore
+from api.knowledge import load_retriever
+from api.settings import Settings
+from evaluation.retrieval_eval import MRR_DEPTH, Case, Tally, load_cases, score_case
+from faq.retriever import Candidates, RetrievalConfig, Retriever
 
-FUSION_GRIDS = [
+FUSION_GRIDS: list[dict[str, list[Any]]] = [
     {"fusion": ["rrf"], "rrf_k": [5.0, 10.0, 20.0, 60.0], "dense_weight": [1.0, 2.0, 3.0]},
     {"fusion": ["score"], "bm25_share": [0.005, 0.01, 0.02, 0.03, 0.05, 0.08]},
 ]
-DECISION_GRID = {
+DECISION_GRID: dict[str, list[Any]] = {
     "confident_similarity": [0.88, 0.89, 0.90, 0.91, 0.92],
     "rerank_tolerance": [0.0, 0.005, 0.01, 0.02],
     "agreement_similarity": [0.85, 0.87, 0.89],
@@ -40,7 +40,7 @@ def split_of(question: str) -> str:
     return "holdout" if int(hashlib.sha256(question.encode()).hexdigest(), 16) % 10 < 3 else "tune"
 
 
-def run(retriever: Retriever, prepared: list, config: RetrievalConfig) -> Tally:
+def run(retriever: Retriever, prepared: list[tuple[Case, Candidates]], config: RetrievalConfig) -> Tally:
     retriever.config = config
     total = Tally()
     for case, found in prepared:
@@ -54,19 +54,19 @@ def main() -> None:
     parser.add_argument("--min-oos", type=float, default=0.97, help="required out-of-scope rejection on the tune split")
     args = parser.parse_args()
     cases = load_cases(Path(args.cases))
-    retriever = Retriever(FaqStore.load(), LoadedIndex.current(), Embedder())
+    retriever = load_retriever(Settings.from_env(with_secret=False))
     print(f"[tune] computing candidates for {len(cases)} cases")
-    prepared = {"tune": [], "holdout": []}
+    prepared: dict[str, list[tuple[Case, Candidates]]] = {"tune": [], "holdout": []}
     for case in cases:
         prepared[split_of(case.q)].append((case, retriever.candidates(case.q, "hybrid")))
     print(f"[tune] tune {len(prepared['tune'])} / holdout {len(prepared['holdout'])} cases")
     base = RetrievalConfig()
-    settings = []
+    settings: list[dict[str, Any]] = []
     for fusion_grid in FUSION_GRIDS:
-        grid = {**fusion_grid, **DECISION_GRID}
+        grid: dict[str, list[Any]] = {**fusion_grid, **DECISION_GRID}
         names = list(grid)
         settings += [dict(zip(names, values, strict=True)) for values in itertools.product(*grid.values())]
-    best: tuple[float, RetrievalConfig, dict] | None = None
+    best: tuple[float, RetrievalConfig, dict[str, float | None]] | None = None
     tuned = set(DECISION_GRID) | {k for g in FUSION_GRIDS for k in g}
     for i, setting in enumerate(settings, start=1):
         config = replace(base, **setting)

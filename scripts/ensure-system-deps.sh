@@ -3,7 +3,8 @@
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi -E "noto sans cjk|nanum" || missing+=(fonts-noto-cjk)
+# No grep -q: it would exit early, fc-list would die of SIGPIPE and pipefail would report the font missing.
+fc-list 2>/dev/null | grep -i -E "noto sans cjk|nanum" >/dev/null || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from api.db import Database
-from api.db.models import AuditEntry, StaffSession, User, utcnow
+from api.db.models import AuditEntry, StaffLogin, User, utcnow
+from api.kinds import Role
 
-ROLES = ("officer", "curator", "admin")
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=9)  # one working day
@@ -45,10 +45,12 @@ class StaffAuth:
         self.db = db
 
     # ---- accounts (the `minwon user` CLI) ----
-    def add_user(self, username: str, password: str, role: str, display_name: str | None = None) -> User:
+    def add_user(self, username: str, password: str, role: Role | str, display_name: str | None = None) -> User:
         username = username.strip()
-        if role not in ROLES:
-            raise AuthError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        try:
+            role = Role(role)
+        except ValueError:
+            raise AuthError(f"role must be one of {', '.join(Role)}, got {role!r}") from None
         if not username or len(username) > 64:
             raise AuthError("username must be 1-64 characters")
         if len(password) < MIN_PASSWORD:
@@ -76,7 +78,7 @@ class StaffAuth:
                 raise AuthError(f"no user {username!r}")
             user.active = active
             if not active:  # a disabled account is logged out everywhere at once
-                session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+                session.execute(delete(StaffLogin).where(StaffLogin.user_id == user.id))
             action = "user.enable" if active else "user.disable"
             session.add(AuditEntry(actor="cli", action=action, target=f"user:{username}"))
 
@@ -114,7 +116,7 @@ class StaffAuth:
                 token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
                 expires = now + SESSION_TTL
                 hashed = _token_hash(token)
-                session.add(StaffSession(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=expires))
+                session.add(StaffLogin(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=expires))
                 session.add(AuditEntry(actor=user.username, action="login"))
                 return Login(user, token, csrf)
         raise AuthError(error)
@@ -126,18 +128,18 @@ class StaffAuth:
         except (VerificationError, InvalidHashError):
             return False
 
-    def session(self, token: str | None) -> StaffSession | None:
+    def staff_login(self, token: str | None) -> StaffLogin | None:
         if not token:
             return None
         with self.db.session() as session:
-            staff = session.get(StaffSession, _token_hash(token))
+            staff = session.get(StaffLogin, _token_hash(token))
             if staff is None or staff.expires_at <= utcnow() or not staff.user.active:
                 return None
             return staff
 
     def logout(self, token: str) -> None:
         with self.db.session() as session:
-            staff = session.get(StaffSession, _token_hash(token))
+            staff = session.get(StaffLogin, _token_hash(token))
             if staff is not None:
                 session.add(AuditEntry(actor=staff.user.username, action="logout"))
                 session.delete(staff)

@@ -1,5 +1,5 @@
-"""Relational storage (SQLAlchemy + Alembic): SQLite by default, PostgreSQL with DATABASE_URL."""
+"""Relational storage (SQLAlchemy + Alembic): SQLite by default, PostgreSQL when configured."""
 
-from api.db.engine import Database, database_url
+from api.db.engine import Database
 
-__all__ = ["Database", "database_url"]
+__all__ = ["Database"]

@@ -1,9 +1,8 @@
-"""Open the database named by ``DATABASE_URL`` (default: SQLite in var/) and bring its schema up to date."""
+"""Open the configured database (SQLite by default, PostgreSQL when configured) and bring its schema up to date."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,20 +13,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from faq.paths import var_dir
+from api.settings import normalise_database_url, redact_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger("minwon.db")
-
-
-def database_url() -> str:
-    configured = os.environ.get("DATABASE_URL", "").strip()
-    if configured:
-        # "postgresql://" means psycopg 3 here; SQLAlchemy would default to psycopg2.
-        if configured.startswith("postgresql://") or configured.startswith("postgres://"):
-            configured = "postgresql+psycopg://" + configured.split("://", 1)[1]
-        return configured
-    return f"sqlite:///{var_dir() / 'minwon.db'}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -42,8 +31,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url or database_url()
+    def __init__(self, url: str) -> None:
+        if not url:
+            raise ValueError("a database URL is required (Settings.database_url)")
+        self.url = normalise_database_url(url, Path("."))
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if self.url.startswith("sqlite"):
             path = self.url.split("///", 1)[-1]
@@ -54,6 +45,9 @@ class Database:
         if self.url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Database({redact_url(self.url)})"
 
     @property
     def backend(self) -> str:

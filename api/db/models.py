@@ -50,7 +50,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class StaffSession(Base):
+class StaffLogin(Base):
     """A console login. The cookie holds a random token; only its hash is stored."""
 
     __tablename__ = "staff_sessions"

@@ -22,7 +22,7 @@ class HandoffConfig:
     civil_phone: str
 
     @classmethod
-    def load(cls, county_file: Path = COUNTY_FILE) -> HandoffConfig:
+    def load(cls, county_file: Path = COUNTY_FILE, office_override: str = "") -> HandoffConfig:
         profile = CountyProfile.load(county_file)
         section = profile.values.get("handoff") or {}
         if not isinstance(section, dict):
@@ -39,7 +39,7 @@ class HandoffConfig:
             return value
 
         return cls(
-            hours=OfficeHours.from_config(section),
+            hours=OfficeHours.from_config(section, office_override),
             wait_timeout=timedelta(minutes=float(section.get("wait_timeout_minutes", 5))),
             minutes_per_resident=positive("minutes_per_resident", 5),
             ticket_retention_days=positive("ticket_retention_days", 90),

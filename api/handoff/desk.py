@@ -1,4 +1,8 @@
-"""The async face of the handoff: every change is stored, then announced to whoever watches."""
+"""The one door to the handoff: every change is stored, then announced to whoever watches.
+
+Routes, the chat service and the CLI go through ``HandoffDesk``; none of them
+touches the store or the hub directly. Office hours are decided here only.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,35 @@ import asyncio
 import logging
 from typing import Any
 
-from api.db.models import User
+from api.db.models import AuditEntry, Ticket, User
 from api.handoff import texts
 from api.handoff.config import HandoffConfig
 from api.handoff.hub import QUEUE, Hub, conversation_topic
-from api.handoff.store import HandoffStore, Status, StoredMessage
+from api.handoff.store import Buttons, HandoffStore, QueueItem, Status, StoredMessage
+from api.kinds import DeskState, FinishHow, HandoffReason, Sender, TicketStatus
 
 log = logging.getLogger("minwon.handoff")
-RESIDENT_EVENT_SENDERS = ("officer", "system")
+RESIDENT_EVENT_SENDERS = (Sender.OFFICER, Sender.SYSTEM)
 
 
 class HandoffDesk:
     def __init__(self, store: HandoffStore, config: HandoffConfig, hub: Hub | None = None) -> None:
-        self.store = store
+        self._store = store
         self.config = config
-        self.hub = hub or Hub()
+        self._hub = hub or Hub()
 
     def _announce(self, conversation_id: str, queue: bool = True) -> None:
         topics = [conversation_topic(conversation_id)]
         if queue:
             topics.append(QUEUE)
-        self.hub.publish(*topics)
+        self._hub.publish(*topics)
+
+    # ---- office hours (the only place that decides them) ----
+    def is_open(self) -> bool:
+        return self.config.hours.is_open()
+
+    def hours_text(self) -> str:
+        return self.config.hours.describe()
 
     def public_status(self, status: Status) -> dict[str, Any]:
         return status.public(self.config.minutes_per_resident)
@@ -35,83 +47,90 @@ class HandoffDesk:
     async def record(
         self,
         conversation_id: str,
-        sender: str,
+        sender: Sender,
         text: str,
-        buttons: list[dict[str, str]] | None = None,
+        buttons: Buttons | None = None,
         queue_changed: bool = False,
     ) -> StoredMessage:
         """Store one message and wake its watchers (and the queue's, when the queue changed with it)."""
-        message = await asyncio.to_thread(self.store.add_message, conversation_id, sender, text, buttons)
-        self._announce(conversation_id, queue=queue_changed or sender == "resident")
+        message = await asyncio.to_thread(self._store.add_message, conversation_id, sender, text, buttons)
+        self._announce(conversation_id, queue=queue_changed or sender is Sender.RESIDENT)
         return message
 
     async def record_resident(self, conversation_id: str, text: str) -> Status:
         """Store the resident's message; returns the handoff status that decides who answers."""
-        _, status = await asyncio.to_thread(self.store.add_resident_message, conversation_id, text)
-        self._announce(conversation_id, queue=status.state == "waiting")
+        _, status = await asyncio.to_thread(self._store.add_resident_message, conversation_id, text)
+        self._announce(conversation_id, queue=status.state is DeskState.WAITING)
         return status
 
-    async def record_bot_replies(
-        self, conversation_id: str, replies: list[tuple[str, list[dict[str, str]] | None]]
+    async def record_bot_turn(
+        self, conversation_id: str, replies: list[tuple[str, Buttons | None]], context: dict[str, Any] | None
     ) -> list[StoredMessage]:
-        if not replies:
+        """The bot's replies and what it tried, in one transaction."""
+        if not replies and context is None:
             return []
-        stored = await asyncio.to_thread(self.store.add_messages, conversation_id, "bot", replies)
+        stored = await asyncio.to_thread(self._store.add_bot_turn, conversation_id, replies, context)
         self._announce(conversation_id, queue=False)
         return stored
 
-    async def set_bot_context(self, conversation_id: str, context: dict[str, Any]) -> None:
-        await asyncio.to_thread(self.store.set_bot_context, conversation_id, context)
+    async def notice(self, conversation_id: str, text: str, buttons: Buttons | None = None) -> StoredMessage:
+        """A system message in the conversation (closed desk, Rasa down, ticket received …)."""
+        return await self.record(conversation_id, Sender.SYSTEM, text, buttons)
 
     async def latest_message_id(self, conversation_id: str) -> int:
-        return await asyncio.to_thread(self.store.latest_message_id, conversation_id)
+        return await asyncio.to_thread(self._store.latest_message_id, conversation_id)
 
     async def resident_messages(self, conversation_id: str) -> list[StoredMessage]:
-        return await asyncio.to_thread(self.store.messages, conversation_id, 0, ("resident",))
+        return await asyncio.to_thread(self._store.messages, conversation_id, 0, (Sender.RESIDENT,))
 
     async def status(self, conversation_id: str) -> Status:
-        return await asyncio.to_thread(self.store.status, conversation_id)
+        return await asyncio.to_thread(self._store.status, conversation_id)
 
-    async def request(self, conversation_id: str, reason: str = "resident") -> tuple[Status, list[StoredMessage]]:
+    async def request(
+        self, conversation_id: str, reason: HandoffReason = HandoffReason.RESIDENT
+    ) -> tuple[Status, list[StoredMessage]]:
         """Queue for an officer in office hours; otherwise offer a callback request."""
-        if not self.config.hours.is_open():
-            notice = texts.CLOSED.format(hours=self.config.hours.describe())
-            message = await self.record(conversation_id, "system", notice, [texts.BUTTON_CALLBACK])
+        if not self.is_open():
+            notice = texts.CLOSED.format(hours=self.hours_text())
+            message = await self.notice(conversation_id, notice, [texts.BUTTON_CALLBACK])
             return await self.status(conversation_id), [message]
-        status, created = await asyncio.to_thread(self.store.request, conversation_id, reason)
-        if status.state == "active":
+        status, created = await asyncio.to_thread(self._store.request, conversation_id, reason)
+        buttons: Buttons | None
+        if status.state is DeskState.ACTIVE:
             text, buttons = texts.ALREADY_ACTIVE.format(officer=status.officer), None
         elif created:
             minutes = (status.position or 1) * self.config.minutes_per_resident
             text, buttons = texts.QUEUED.format(position=status.position, minutes=minutes), [texts.BUTTON_CANCEL]
         else:
             text, buttons = texts.ALREADY_WAITING.format(position=status.position), [texts.BUTTON_CANCEL]
-        message = await self.record(conversation_id, "system", text, buttons, queue_changed=True)
+        message = await self.record(conversation_id, Sender.SYSTEM, text, buttons, queue_changed=True)
         return status, [message]
 
+    def unavailable_buttons(self) -> Buttons:
+        """What a resident can do when the bot cannot answer: a person in hours, a callback otherwise."""
+        return [texts.BUTTON_HANDOFF if self.is_open() else texts.BUTTON_CALLBACK]
+
     async def cancel(self, conversation_id: str) -> tuple[Status, list[StoredMessage]]:
-        cancelled = await asyncio.to_thread(self.store.cancel, conversation_id)
+        cancelled = await asyncio.to_thread(self._store.cancel, conversation_id)
         if cancelled is None:
             return await self.status(conversation_id), []
-        message = await self.record(conversation_id, "system", texts.CANCELLED, queue_changed=True)
+        message = await self.record(conversation_id, Sender.SYSTEM, texts.CANCELLED, queue_changed=True)
         return Status(), [message]
 
     async def wait_for_messages(
-        self, conversation_id: str, after: int, timeout: float, senders: tuple[str, ...] | None = None
+        self, conversation_id: str, after: int, timeout: float, senders: tuple[Sender, ...] | None = None
     ) -> list[StoredMessage]:
         """Messages after ``after`` (long poll): waits up to ``timeout`` s for the first one."""
-        subscription = self.hub.subscribe(conversation_topic(conversation_id))
+        subscription = self._hub.subscribe(conversation_topic(conversation_id))
         try:
-            messages = await asyncio.to_thread(self.store.messages, conversation_id, after, senders)
+            messages = await asyncio.to_thread(self._store.messages, conversation_id, after, senders)
             if not messages and timeout > 0 and await subscription.wait(timeout):
-                messages = await asyncio.to_thread(self.store.messages, conversation_id, after, senders)
+                messages = await asyncio.to_thread(self._store.messages, conversation_id, after, senders)
         finally:
             subscription.close()
         return messages
 
-    async def events(
-        self, conversation_id: str, after: int, timeout: float
-    ) -> tuple[list[StoredMessage], Status]:
+    async def events(self, conversation_id: str, after: int, timeout: float) -> tuple[list[StoredMessage], Status]:
         """What the resident's widget receives: officer and system messages, then the handoff status."""
         messages = await self.wait_for_messages(conversation_id, after, timeout, RESIDENT_EVENT_SENDERS)
         return messages, await self.status(conversation_id)
@@ -120,38 +139,73 @@ class HandoffDesk:
         self, conversation_id: str | None, name: str, phone: str, preferred_time: str, question: str
     ) -> int:
         ticket_id = await asyncio.to_thread(
-            self.store.create_ticket, conversation_id, name, phone, preferred_time, question, texts.CONSENT_VERSION
+            self._store.create_ticket, conversation_id, name, phone, preferred_time, question, texts.CONSENT_VERSION
         )
-        self.hub.publish(QUEUE)
+        self._hub.publish(QUEUE)
         return ticket_id
 
     # ---- officer side ----
+    def queue_version(self) -> int:
+        return self._hub.version(QUEUE)
+
+    async def wait_for_queue(self, since: int, timeout: float) -> int:
+        """Long poll: returns the queue version once it is newer than ``since`` (or after ``timeout``)."""
+        subscription = self._hub.subscribe(QUEUE)
+        try:
+            if timeout > 0 and since >= self._hub.version(QUEUE):
+                await subscription.wait(timeout)
+        finally:
+            subscription.close()
+        return self._hub.version(QUEUE)
+
+    async def queue(self) -> list[QueueItem]:
+        return await asyncio.to_thread(self._store.queue)
+
+    async def new_ticket_count(self) -> int:
+        return await asyncio.to_thread(self._store.count_tickets, TicketStatus.NEW)
+
+    async def handoff(self, handoff_id: int) -> QueueItem | None:
+        return await asyncio.to_thread(self._store.handoff, handoff_id)
+
     async def accept(self, handoff_id: int, officer: User) -> str | None:
         """The conversation id if this officer now owns it; None if someone else was first."""
-        if not await asyncio.to_thread(self.store.accept, handoff_id, officer):
+        if not await asyncio.to_thread(self._store.accept, handoff_id, officer):
             return None
-        item = await asyncio.to_thread(self.store.handoff, handoff_id)
+        item = await self.handoff(handoff_id)
         assert item is not None
         joined = texts.OFFICER_JOINED.format(officer=officer.display_name)
-        await self.record(item.conversation_id, "system", joined, queue_changed=True)
+        await self.record(item.conversation_id, Sender.SYSTEM, joined, queue_changed=True)
         return item.conversation_id
 
     async def officer_message(self, handoff_id: int, officer: User, text: str) -> StoredMessage:
-        conversation_id, message = await asyncio.to_thread(self.store.officer_message, handoff_id, officer, text)
+        conversation_id, message = await asyncio.to_thread(self._store.officer_message, handoff_id, officer, text)
         self._announce(conversation_id, queue=False)
         return message
 
-    async def finish(self, handoff_id: int, officer: User, how: str) -> None:
+    async def finish(self, handoff_id: int, officer: User, how: FinishHow) -> None:
         closing = texts.OFFICER_RETURNED if how == "returned" else texts.OFFICER_ENDED
-        conversation_id, _ = await asyncio.to_thread(self.store.finish, handoff_id, officer, closing, how)
+        conversation_id, _ = await asyncio.to_thread(self._store.finish, handoff_id, officer, closing, how)
         self._announce(conversation_id)
+
+    async def tickets(self, status: TicketStatus | None = None) -> list[Ticket]:
+        return await asyncio.to_thread(self._store.tickets, status)
+
+    async def update_ticket(self, ticket_id: int, officer: User, status: TicketStatus, notes: str) -> Ticket:
+        ticket = await asyncio.to_thread(self._store.update_ticket, ticket_id, officer, status, notes)
+        self._hub.publish(QUEUE)  # the queue page shows the count of new tickets
+        return ticket
+
+    async def audit_log(self, limit: int = 300) -> list[AuditEntry]:
+        return await asyncio.to_thread(self._store.audit_log, limit)
 
     # ---- housekeeping ----
     async def sweep(self) -> int:
         """Turn requests nobody accepted in time into a callback offer."""
-        expired = await asyncio.to_thread(self.store.expire_waiting, self.config.wait_timeout)
+        expired = await asyncio.to_thread(self._store.expire_waiting, self.config.wait_timeout)
         for conversation_id in expired:
-            await self.record(conversation_id, "system", texts.TIMED_OUT, [texts.BUTTON_CALLBACK], queue_changed=True)
+            await self.record(
+                conversation_id, Sender.SYSTEM, texts.TIMED_OUT, [texts.BUTTON_CALLBACK], queue_changed=True
+            )
         return len(expired)
 
     async def run_sweeper(self, every: float = 5.0) -> None:
@@ -161,3 +215,7 @@ class HandoffDesk:
             except Exception:  # a database hiccup must not end the sweeper for good
                 log.exception("handoff sweep failed")
             await asyncio.sleep(every)
+
+    def purge(self, ticket_days: int, conversation_days: int, dry_run: bool = False) -> dict[str, int]:
+        """Retention (``minwon purge``): tickets and idle conversations past their periods."""
+        return self._store.purge(ticket_days, conversation_days, dry_run)

@@ -1,8 +1,9 @@
 """Wake long-polling residents and officers when something they watch changes.
 
-In-process: one api worker owns the live connections (the county deployment runs
-one api process). Subscribe *before* reading the database, then wait, so a change
-that lands between the read and the wait is never missed.
+In-process: one api worker owns the live connections. Subscribe *before*
+reading the database, then wait, so a change that lands between the read and
+the wait is never missed. The database stays the truth; a wake-up only says
+"read again".
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ def conversation_topic(conversation_id: str) -> str:
 
 
 class Subscription:
+    """One waiter on one or more topics; made by ``Hub.subscribe``."""
+
     def __init__(self, hub: Hub, topics: tuple[str, ...]) -> None:
-        self.hub = hub
+        self._hub = hub
         self.topics = topics
         self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        for topic in topics:
-            hub._waiters[topic].add(self.future)
 
     async def wait(self, timeout: float) -> bool:
         """True if a change was published, False on timeout."""
@@ -36,19 +37,14 @@ class Subscription:
             self.close()
 
     def close(self) -> None:
-        for topic in self.topics:
-            waiters = self.hub._waiters.get(topic)
-            if waiters is not None:
-                waiters.discard(self.future)
-                if not waiters:
-                    self.hub._waiters.pop(topic, None)
+        self._hub.unsubscribe(self)
         if not self.future.done():
             self.future.cancel()
 
 
 class Hub:
     def __init__(self) -> None:
-        self._waiters: defaultdict[str, set[asyncio.Future[None]]] = defaultdict(set)
+        self._waiters: defaultdict[str, set[Subscription]] = defaultdict(set)
         # Bumped on every publish; a poller that saw an older version returns at once.
         self._versions: defaultdict[str, int] = defaultdict(int)
 
@@ -56,14 +52,22 @@ class Hub:
         return self._versions[topic]
 
     def subscribe(self, *topics: str) -> Subscription:
-        return Subscription(self, topics)
+        subscription = Subscription(self, topics)
+        for topic in topics:
+            self._waiters[topic].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        for topic in subscription.topics:
+            waiters = self._waiters.get(topic)
+            if waiters is not None:
+                waiters.discard(subscription)
+                if not waiters:
+                    del self._waiters[topic]
 
     def publish(self, *topics: str) -> None:
         for topic in topics:
             self._versions[topic] += 1
-            for future in self._waiters.pop(topic, set()):
-                if not future.done():
-                    future.set_result(None)
-
-    def watchers(self, topic: str) -> int:
-        return len(self._waiters.get(topic, ()))
+            for subscription in self._waiters.pop(topic, set()):
+                if not subscription.future.done():
+                    subscription.future.set_result(None)

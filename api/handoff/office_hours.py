@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -11,8 +10,6 @@ from zoneinfo import ZoneInfo
 import holidays
 
 DAY_NAMES = {"월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5, "일": 6}
-# Operators can force the desk open or shut (an emergency closure, a drill).
-OVERRIDE_ENV = "MINWON_OFFICE_OVERRIDE"
 
 
 def _clock(value: str, field: str) -> time:
@@ -30,10 +27,11 @@ class OfficeHours:
     open: time
     close: time
     lunch: tuple[time, time] | None = None
+    # Operators can force the desk open or shut (an emergency closure, a drill).
     override: str = ""  # "", "open" or "closed"
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> OfficeHours:
+    def from_config(cls, config: dict[str, Any], override: str = "") -> OfficeHours:
         days = str(config.get("days", "월 화 수 목 금")).split()
         unknown = [d for d in days if d not in DAY_NAMES]
         if unknown:
@@ -43,9 +41,8 @@ class OfficeHours:
         if lunch_raw:
             start, _, end = lunch_raw.partition("-")
             lunch = (_clock(start, "lunch_break"), _clock(end, "lunch_break"))
-        override = os.environ.get(OVERRIDE_ENV, "").strip().lower()
         if override not in ("", "open", "closed"):
-            raise ValueError(f"{OVERRIDE_ENV} must be 'open' or 'closed', got {override!r}")
+            raise ValueError(f"office hours override must be 'open' or 'closed', got {override!r}")
         return cls(
             timezone=ZoneInfo(str(config.get("timezone", "Asia/Seoul"))),
             days=frozenset(DAY_NAMES[d] for d in days),

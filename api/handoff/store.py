@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from api.db import Database
 from api.db.models import AuditEntry, Conversation, Handoff, Message, Ticket, User, utcnow
+from api.kinds import OPEN_HANDOFF_STATES, DeskState, FinishHow, HandoffReason, HandoffState, Sender, TicketStatus
 
-OPEN_STATES = ("waiting", "active")
-TICKET_STATES = ("new", "in_progress", "done")
+Buttons = list[dict[str, str]]
 
 
 class HandoffError(Exception):
@@ -28,14 +28,14 @@ class HandoffError(Exception):
 class Status:
     """What the resident's widget shows about a handoff."""
 
-    state: str = "bot"  # bot | waiting | active
+    state: DeskState = DeskState.BOT
     handoff_id: int | None = None
     position: int | None = None
     officer: str | None = None
 
     def public(self, minutes_per_resident: int) -> dict[str, Any]:
-        data: dict[str, Any] = {"state": self.state}
-        if self.state == "waiting" and self.position:
+        data: dict[str, Any] = {"state": str(self.state)}
+        if self.state is DeskState.WAITING and self.position:
             data["position"] = self.position
             data["estimate_minutes"] = self.position * minutes_per_resident
         if self.officer:
@@ -46,9 +46,9 @@ class Status:
 @dataclass
 class StoredMessage:
     id: int
-    sender: str
+    sender: Sender
     text: str
-    buttons: list[dict[str, str]] = field(default_factory=list)
+    buttons: Buttons = field(default_factory=list)
     author: str | None = None
     at: datetime | None = None
 
@@ -67,7 +67,7 @@ class StoredMessage:
 class QueueItem:
     handoff_id: int
     conversation_id: str
-    state: str
+    state: HandoffState
     position: int | None
     requested_at: datetime
     officer: str | None
@@ -82,7 +82,7 @@ def _officer_label(user: User | None) -> str | None:
 
 def _stored(message: Message, author: str | None = None) -> StoredMessage:
     buttons = (message.buttons or {}).get("items", [])
-    return StoredMessage(message.id, message.sender, message.text, buttons, author, message.created_at)
+    return StoredMessage(message.id, Sender(message.sender), message.text, buttons, author, message.created_at)
 
 
 class HandoffStore:
@@ -102,9 +102,9 @@ class HandoffStore:
     def add_message(
         self,
         conversation_id: str,
-        sender: str,
+        sender: Sender,
         text: str,
-        buttons: list[dict[str, str]] | None = None,
+        buttons: Buttons | None = None,
         officer: User | None = None,
     ) -> StoredMessage:
         with self.db.session() as session:
@@ -114,9 +114,9 @@ class HandoffStore:
         self,
         session: Session,
         conversation_id: str,
-        sender: str,
+        sender: Sender,
         text: str,
-        buttons: list[dict[str, str]] | None = None,
+        buttons: Buttons | None = None,
         officer: User | None = None,
     ) -> StoredMessage:
         conversation = self._conversation(session, conversation_id)
@@ -132,21 +132,24 @@ class HandoffStore:
         session.flush()
         return _stored(message, _officer_label(officer))
 
-    def add_messages(
-        self, conversation_id: str, sender: str, items: list[tuple[str, list[dict[str, str]] | None]]
+    def add_bot_turn(
+        self, conversation_id: str, items: list[tuple[str, Buttons | None]], context: dict[str, Any] | None
     ) -> list[StoredMessage]:
-        """Several messages (a bot turn's replies) in one transaction."""
+        """A bot turn's replies and what the bot tried (shown to an officer who takes over), in one transaction."""
         with self.db.session() as session:
-            return [self._add(session, conversation_id, sender, text, buttons) for text, buttons in items]
+            stored = [self._add(session, conversation_id, Sender.BOT, text, buttons) for text, buttons in items]
+            if context is not None:
+                self._conversation(session, conversation_id).bot_context = context
+            return stored
 
     def add_resident_message(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
         """Store what the resident typed and say who answers it (bot or officer), in one transaction."""
         with self.db.session() as session:
-            message = self._add(session, conversation_id, "resident", text)
+            message = self._add(session, conversation_id, Sender.RESIDENT, text)
             return message, self._status(session, self._open_handoff(session, conversation_id))
 
     def messages(
-        self, conversation_id: str, after: int = 0, senders: tuple[str, ...] | None = None, limit: int = 500
+        self, conversation_id: str, after: int = 0, senders: tuple[Sender, ...] | None = None, limit: int = 500
     ) -> list[StoredMessage]:
         with self.db.session() as session:
             query = select(Message, User.display_name).outerjoin(User, Message.officer_id == User.id)
@@ -161,47 +164,42 @@ class HandoffStore:
             latest = session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
             return int(latest or 0)
 
-    def set_bot_context(self, conversation_id: str, context: dict[str, Any]) -> None:
-        with self.db.session() as session:
-            self._conversation(session, conversation_id).bot_context = context
-
-    def bot_context(self, conversation_id: str) -> dict[str, Any] | None:
-        with self.db.session() as session:
-            conversation = session.get(Conversation, conversation_id)
-            return conversation.bot_context if conversation else None
-
     # ---- handoff state ----
     @staticmethod
     def _open_handoff(session: Session, conversation_id: str) -> Handoff | None:
-        query = select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.state.in_(OPEN_STATES))
+        query = select(Handoff).where(
+            Handoff.conversation_id == conversation_id, Handoff.state.in_(OPEN_HANDOFF_STATES)
+        )
         return session.scalars(query.order_by(Handoff.id.desc()).limit(1)).first()
 
     @staticmethod
     def _position(session: Session, handoff: Handoff) -> int:
         ahead = session.scalar(
-            select(func.count()).select_from(Handoff).where(Handoff.state == "waiting", Handoff.id < handoff.id)
+            select(func.count())
+            .select_from(Handoff)
+            .where(Handoff.state == HandoffState.WAITING, Handoff.id < handoff.id)
         )
         return int(ahead or 0) + 1
 
     def _status(self, session: Session, handoff: Handoff | None) -> Status:
         if handoff is None:
             return Status()
-        if handoff.state == "waiting":
-            return Status("waiting", handoff.id, self._position(session, handoff))
-        return Status("active", handoff.id, officer=_officer_label(handoff.officer))
+        if handoff.state == HandoffState.WAITING:
+            return Status(DeskState.WAITING, handoff.id, self._position(session, handoff))
+        return Status(DeskState.ACTIVE, handoff.id, officer=_officer_label(handoff.officer))
 
     def status(self, conversation_id: str) -> Status:
         with self.db.session() as session:
             return self._status(session, self._open_handoff(session, conversation_id))
 
-    def request(self, conversation_id: str, reason: str) -> tuple[Status, bool]:
+    def request(self, conversation_id: str, reason: HandoffReason) -> tuple[Status, bool]:
         """Queue the conversation; returns its status and whether a new request was made."""
         with self.db.session() as session:
             self._conversation(session, conversation_id)
             current = self._open_handoff(session, conversation_id)
             if current is not None:
                 return self._status(session, current), False
-            handoff = Handoff(conversation_id=conversation_id, state="waiting", reason=reason)
+            handoff = Handoff(conversation_id=conversation_id, state=HandoffState.WAITING, reason=reason)
             session.add(handoff)
             session.flush()
             self._audit(session, "resident", "handoff.request", f"handoff:{handoff.id}", reason)
@@ -211,9 +209,9 @@ class HandoffStore:
         """The resident withdraws a waiting request; returns it, or None if there was none."""
         with self.db.session() as session:
             handoff = self._open_handoff(session, conversation_id)
-            if handoff is None or handoff.state != "waiting":
+            if handoff is None or handoff.state != HandoffState.WAITING:
                 return None
-            handoff.state, handoff.ended_at = "cancelled", utcnow()
+            handoff.state, handoff.ended_at = HandoffState.CANCELLED, utcnow()
             self._audit(session, "resident", "handoff.cancel", f"handoff:{handoff.id}")
             return handoff
 
@@ -222,8 +220,8 @@ class HandoffStore:
         with self.db.session() as session:
             result = session.execute(
                 update(Handoff)
-                .where(Handoff.id == handoff_id, Handoff.state == "waiting")
-                .values(state="active", officer_id=officer.id, accepted_at=utcnow())
+                .where(Handoff.id == handoff_id, Handoff.state == HandoffState.WAITING)
+                .values(state=HandoffState.ACTIVE, officer_id=officer.id, accepted_at=utcnow())
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return False
@@ -234,22 +232,23 @@ class HandoffStore:
         handoff = session.get(Handoff, handoff_id)
         if handoff is None:
             raise HandoffError("없는 상담입니다.")
-        if handoff.state != "active" or handoff.officer_id != officer.id:
+        if handoff.state != HandoffState.ACTIVE or handoff.officer_id != officer.id:
             raise HandoffError("내가 진행 중인 상담이 아닙니다. 다른 담당자가 맡았거나 이미 종료되었습니다.")
         return handoff
 
     def officer_message(self, handoff_id: int, officer: User, text: str) -> tuple[str, StoredMessage]:
         with self.db.session() as session:
             handoff = self.owned(session, handoff_id, officer)
-            return handoff.conversation_id, self._add(session, handoff.conversation_id, "officer", text, None, officer)
+            message = self._add(session, handoff.conversation_id, Sender.OFFICER, text, None, officer)
+            return handoff.conversation_id, message
 
-    def finish(self, handoff_id: int, officer: User, closing_text: str, how: str) -> tuple[str, StoredMessage]:
+    def finish(self, handoff_id: int, officer: User, closing_text: str, how: FinishHow) -> tuple[str, StoredMessage]:
         """End the officer's ownership (``how``: "ended" or "returned"); the bot answers again."""
         with self.db.session() as session:
             handoff = self.owned(session, handoff_id, officer)
-            handoff.state, handoff.ended_at = "ended", utcnow()
+            handoff.state, handoff.ended_at = HandoffState.ENDED, utcnow()
             self._audit(session, officer.username, f"handoff.{how}", f"handoff:{handoff_id}")
-            return handoff.conversation_id, self._add(session, handoff.conversation_id, "system", closing_text)
+            return handoff.conversation_id, self._add(session, handoff.conversation_id, Sender.SYSTEM, closing_text)
 
     def expire_waiting(self, older_than: timedelta) -> list[str]:
         """Requests nobody accepted in time become ``timed_out``; returns their conversations.
@@ -260,8 +259,8 @@ class HandoffStore:
         with self.db.session() as session:
             rows = session.execute(
                 update(Handoff)
-                .where(Handoff.state == "waiting", Handoff.requested_at < cutoff)
-                .values(state="timed_out", ended_at=utcnow())
+                .where(Handoff.state == HandoffState.WAITING, Handoff.requested_at < cutoff)
+                .values(state=HandoffState.TIMED_OUT, ended_at=utcnow())
                 .returning(Handoff.id, Handoff.conversation_id)
             ).all()
             for handoff_id, _ in rows:
@@ -274,7 +273,7 @@ class HandoffStore:
         return QueueItem(
             handoff_id=handoff.id,
             conversation_id=handoff.conversation_id,
-            state=handoff.state,
+            state=HandoffState(handoff.state),
             position=position,
             requested_at=handoff.requested_at,
             officer=_officer_label(handoff.officer),
@@ -287,20 +286,20 @@ class HandoffStore:
         """Waiting requests in order, then the conversations officers are in."""
         with self.db.session() as session:
             handoffs = session.scalars(
-                select(Handoff).where(Handoff.state.in_(OPEN_STATES)).order_by(Handoff.id)
+                select(Handoff).where(Handoff.state.in_(OPEN_HANDOFF_STATES)).order_by(Handoff.id)
             ).all()
             items: list[QueueItem] = []
             position = 0
             for handoff in handoffs:
-                if handoff.state == "waiting":
+                waiting = handoff.state == HandoffState.WAITING
+                if waiting:
                     position += 1
                 question = session.scalar(
                     select(Message.text)
-                    .where(Message.conversation_id == handoff.conversation_id, Message.sender == "resident")
+                    .where(Message.conversation_id == handoff.conversation_id, Message.sender == Sender.RESIDENT)
                     .order_by(Message.id.desc())
                     .limit(1)
                 )
-                waiting = handoff.state == "waiting"
                 items.append(self._item(session, handoff, position if waiting else None, question or ""))
             return items
 
@@ -309,7 +308,7 @@ class HandoffStore:
             handoff = session.get(Handoff, handoff_id)
             if handoff is None:
                 return None
-            position = self._position(session, handoff) if handoff.state == "waiting" else None
+            position = self._position(session, handoff) if handoff.state == HandoffState.WAITING else None
             return self._item(session, handoff, position, "")
 
     # ---- callback tickets ----
@@ -333,20 +332,18 @@ class HandoffStore:
             self._audit(session, "resident", "ticket.create", f"ticket:{ticket.id}", f"consent {version}")
             return ticket.id
 
-    def tickets(self, status: str | None = None) -> list[Ticket]:
+    def tickets(self, status: TicketStatus | None = None) -> list[Ticket]:
         with self.db.session() as session:
             query = select(Ticket).order_by(Ticket.id.desc())
             if status:
                 query = query.where(Ticket.status == status)
             return list(session.scalars(query).unique().all())
 
-    def count_tickets(self, status: str) -> int:
+    def count_tickets(self, status: TicketStatus) -> int:
         with self.db.session() as session:
             return int(session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == status)) or 0)
 
-    def update_ticket(self, ticket_id: int, officer: User, status: str, notes: str) -> Ticket:
-        if status not in TICKET_STATES:
-            raise HandoffError(f"알 수 없는 상태입니다: {status}")
+    def update_ticket(self, ticket_id: int, officer: User, status: TicketStatus, notes: str) -> Ticket:
         with self.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
@@ -375,7 +372,7 @@ class HandoffStore:
             old_conversations = select(Conversation.id).where(
                 Conversation.updated_at < conversation_cutoff,
                 ~select(Handoff.id)
-                .where(Handoff.conversation_id == Conversation.id, Handoff.state.in_(OPEN_STATES))
+                .where(Handoff.conversation_id == Conversation.id, Handoff.state.in_(OPEN_HANDOFF_STATES))
                 .exists(),
             )
             ids = list(session.scalars(old_conversations))

@@ -14,16 +14,24 @@ from fastapi.responses import JSONResponse
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
+from api.deps import ActionsDep, SettingsDep
+from bot.actions.faq import ActionAnswerFaq, ActionRecordFeedback, ActionRequestHuman, RetrieverSource
+
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("minwon.actions")
 
-executor = ActionExecutor()
-executor.register_package("bot.actions")
+
+def build_executor(retriever: RetrieverSource) -> ActionExecutor:
+    """The bot's actions, each given what it needs (no module globals)."""
+    executor = ActionExecutor()
+    for action in (ActionAnswerFaq(retriever), ActionRecordFeedback(), ActionRequestHuman()):
+        executor.register_action(action)
+    return executor
 
 
 @router.post("/internal/actions/webhook")
-async def run_action(request: Request) -> JSONResponse:
-    expected = request.app.state.settings.action_token
+async def run_action(request: Request, settings: SettingsDep, executor: ActionsDep) -> JSONResponse:
+    expected = settings.action_token
     given = request.query_params.get("token", "")
     if not expected or not hmac.compare_digest(given, expected):
         return JSONResponse({"error": "forbidden"}, status_code=403)

@@ -6,13 +6,13 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.chat import BotMessage, ChatService
-from api.messages import MessageRejected
-from api.sessions import SessionSigner
+from api.chat import BotMessage, TurnResult
+from api.deps import ChatDep, ServicesDep, TokensDep
+from api.messages import MessageRejected, resident_words
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 log = logging.getLogger("minwon.api")
@@ -41,43 +41,40 @@ class ErrorResponse(BaseModel):
     messages: list[BotMessage] = Field(default_factory=list)
 
 
+def rasa_down_body(token: str, result: TurnResult) -> dict[str, Any]:
+    """503 for monitoring; the body still carries the stored notice and the handoff option."""
+    return {
+        "session": token,
+        "detail": result.messages[0].text,
+        "messages": [m.model_dump() for m in result.messages],
+        "handoff": result.handoff,
+    }
+
+
 @router.post(
     "/chat",
     response_model=ChatResponse,
     responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-async def chat(body: ChatRequest, request: Request) -> ChatResponse | JSONResponse:
-    signer: SessionSigner = request.app.state.signer
-    service: ChatService = request.app.state.chat
-    session_id, token = signer.resume_or_start(body.session)
+async def chat(body: ChatRequest, tokens: TokensDep, service: ChatDep) -> ChatResponse | JSONResponse:
+    conversation_id, token = tokens.resume_or_start(body.session)
     try:
-        result = await service.turn(session_id, body.text, body.client_id)
+        result = await service.turn(conversation_id, body.text, body.client_id)
     except MessageRejected as exc:
-        return JSONResponse({"session": token, "detail": exc.detail}, status_code=exc.status)
+        return JSONResponse({"session": token, "detail": resident_words(exc)}, status_code=exc.status)
     if result.rasa_down:
-        # 503 for monitoring; the body still carries the stored notice and the handoff option.
-        return JSONResponse(
-            {
-                "session": token,
-                "detail": result.messages[0].text,
-                "messages": [m.model_dump() for m in result.messages],
-                "handoff": result.handoff,
-            },
-            status_code=503,
-        )
+        return JSONResponse(rasa_down_body(token, result), status_code=503)
     return ChatResponse(session=token, messages=result.messages, handoff=result.handoff)
 
 
 @router.websocket("/ws")
-async def chat_socket(websocket: WebSocket) -> None:
+async def chat_socket(websocket: WebSocket, tokens: TokensDep, service: ChatDep) -> None:
     """JSON frames: ``{"type":"hello","session":..}`` then ``{"type":"message","text":..}``.
 
     Replies: ``session``, ``bot`` (messages, handoff), ``error`` (Korean detail).
     """
-    signer: SessionSigner = websocket.app.state.signer
-    service: ChatService = websocket.app.state.chat
     await websocket.accept()
-    session_id, token = signer.issue()
+    conversation_id, token = tokens.issue()
     try:
         while True:
             raw = await websocket.receive_text()
@@ -90,21 +87,21 @@ async def chat_socket(websocket: WebSocket) -> None:
                 continue
             kind = frame.get("type")
             if kind == "hello":
-                session_id, token = signer.resume_or_start(frame.get("session"))
+                conversation_id, token = tokens.resume_or_start(frame.get("session"))
                 await websocket.send_json({"type": "session", "session": token})
             elif kind == "message":
+                client_id = frame.get("id")
                 try:
-                    client_id = frame.get("id")
                     result = await service.turn(
-                        session_id, frame.get("text"), str(client_id) if client_id is not None else None
+                        conversation_id, frame.get("text"), str(client_id) if client_id is not None else None
                     )
                 except MessageRejected as exc:
-                    await websocket.send_json({"type": "error", "detail": exc.detail, "id": frame.get("id")})
+                    await websocket.send_json({"type": "error", "detail": resident_words(exc), "id": client_id})
                     continue
                 await websocket.send_json(
                     {
                         "type": "error" if result.rasa_down else "bot",
-                        "id": frame.get("id"),
+                        "id": client_id,
                         "session": token,
                         "detail": result.messages[0].text if result.rasa_down else None,
                         "messages": [m.model_dump() for m in result.messages],
@@ -124,12 +121,12 @@ class FeedbackRequest(BaseModel):
 
 
 @router.post("/feedback", status_code=204, response_class=Response, responses={401: {"model": ErrorResponse}})
-async def feedback(body: FeedbackRequest, request: Request) -> Response:
-    session_id = request.app.state.signer.verify(body.session)
-    if session_id is None:
+async def feedback(body: FeedbackRequest, services: ServicesDep) -> Response:
+    conversation_id = services.tokens.verify(body.session)
+    if conversation_id is None:
         return JSONResponse({"detail": EXPIRED}, status_code=401)
     try:
-        request.app.state.feedback.record(session_id, body.helpful, body.answer)
+        services.feedback.record(conversation_id, body.helpful, body.answer)
     except OSError:
         log.exception("could not record feedback")
         return JSONResponse({"detail": "의견을 저장하지 못했습니다. 잠시 후 다시 시도해 주세요."}, status_code=503)

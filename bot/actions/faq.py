@@ -1,16 +1,29 @@
-"""Answer a procedure question from the curated FAQ."""
+"""Answer a procedure question from the curated FAQ.
+
+Actions run inside the api process (``api/routes/actions.py``), which hands
+each action what it needs when it registers it: the FAQ retriever comes from a
+callable, so a new knowledge release is picked up without re-registering.
+What the bot tried and typed feedback go back to the api in the reply, as
+custom payloads next to the answer (like the handoff request), and are stored
+with the bot's messages in one transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import runtime
 from faq.korean import morphemes
+
+if TYPE_CHECKING:
+    from faq.retriever import Retriever, SearchResult
+
+RetrieverSource = Callable[[], "Retriever | None"]
 
 HUMAN_BUTTON = {"title": "상담원 연결", "payload": "상담원 연결해 주세요"}
 OTHER_BUTTON = {"title": "다른 질문", "payload": "다른 질문을 할게요"}
@@ -80,14 +93,31 @@ def looks_like_follow_up(text: str) -> bool:
     return content <= FACETS
 
 
+def context_payload(text: str, result: SearchResult) -> dict[str, Any]:
+    """What the bot tried, for the officer who may take over (masked question, candidates)."""
+    return {
+        "context": {
+            "question": text,
+            "confident": result.confident,
+            "candidates": [
+                {"id": r.id, "question": r.question, "score": round(r.score, 3), "similarity": round(r.similarity, 3)}
+                for r in result.results
+            ],
+        }
+    }
+
+
 class ActionAnswerFaq(Action):
+    def __init__(self, retriever: RetrieverSource | None = None) -> None:
+        self._retriever: RetrieverSource = retriever or (lambda: None)
+
     def name(self) -> str:
         return "action_answer_faq"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        retriever = runtime.get_retriever()
+        retriever = self._retriever()
         text = (tracker.latest_message or {}).get("text") or ""
         if retriever is None:
             dispatcher.utter_message(text=NOT_READY)
@@ -102,16 +132,7 @@ class ActionAnswerFaq(Action):
             followup = await asyncio.to_thread(retriever.search, f"{service} {text}", 3)
             if followup.confident or (followup.results and not result.confident):
                 result = followup
-        await runtime.record_context(
-            tracker.sender_id,
-            {
-                "question": text,
-                "confident": result.confident,
-                "candidates": [
-                    {"id": r.id, "question": r.question, "score": round(r.score, 3)} for r in result.results
-                ],
-            },
-        )
+        dispatcher.utter_message(json_message=context_payload(text, result))
         failures = float(tracker.get_slot("failures") or 0)
         if result.confident:
             best = result.results[0]
@@ -134,7 +155,7 @@ class ActionAnswerFaq(Action):
 
 
 class ActionRecordFeedback(Action):
-    """Typed feedback ("도움이 안 됐어요") about the bot's last answer."""
+    """Typed feedback ("도움이 안 됐어요") about the bot's last answer, handed to the api to store."""
 
     def name(self) -> str:
         return "action_record_feedback"
@@ -143,10 +164,10 @@ class ActionRecordFeedback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         helpful = (tracker.latest_message or {}).get("intent", {}).get("name") == "feedback_positive"
-        last_answer = next((e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "bot"), "")
-        log = runtime.get_feedback_log()
-        if log is not None:
-            await asyncio.to_thread(log.record, tracker.sender_id, helpful, last_answer)
+        last_answer = next(
+            (e["text"] for e in reversed(tracker.events) if e.get("event") == "bot" and e.get("text")), ""
+        )
+        dispatcher.utter_message(json_message={"feedback": {"helpful": helpful, "answer": last_answer[:300]}})
         return []
 
 

@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from api.runner import Stack
+from api.settings import Settings
+from tests.conftest import BUILT_INDEX, BUILT_MODEL
 
 CHROMIUM = "/usr/bin/chromium"
 # The network is closed: without these Chromium keeps trying to phone home.
@@ -44,16 +46,27 @@ def free_ports(count: int) -> list[int]:
 OFFICER = ("kim", "민원팀 김주무관", "correct horse battery staple")
 
 
+def stack_settings(var: Path, **changes: object) -> Settings:
+    """A stack of its own: its var folder (database, secret, logs), the built model and index, free ports."""
+    api_port, rasa_port = free_ports(2)
+    settings = Settings(
+        var_dir=var,
+        port=api_port,
+        rasa_port=rasa_port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        embedding_model=BUILT_MODEL,
+        index_dir=BUILT_INDEX,
+        # Tests run at any hour; the desk is open unless a test closes it.
+        office_override="open",
+    )
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    return settings
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    logs: Path = tmp_path_factory.mktemp("stack-logs")
-    data: Path = tmp_path_factory.mktemp("stack-data")
-    api_port, rasa_port = free_ports(2)
-    env = {
-        "DATABASE_URL": f"sqlite:///{data / 'minwon.db'}",
-        # Tests run at any hour; the desk is open unless a test closes it.
-        "MINWON_OFFICE_OVERRIDE": "open",
-    }
+    settings = stack_settings(tmp_path_factory.mktemp("stack-var"))
     # The first officer is created the way an operator would: with the CLI.
     username, name, password = OFFICER
     subprocess.run(
@@ -61,9 +74,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         input=password + "\n",
         text=True,
         check=True,
-        env={**os.environ, **env},
+        env={**os.environ, **settings.child_env()},
     )
-    running = Stack(api_port=api_port, rasa_port=rasa_port, log_dir=logs, extra_env=env)
+    running = Stack(settings)
     running.start()
     try:
         running.wait_ready(timeout=300, say=lambda line: print(line, flush=True))

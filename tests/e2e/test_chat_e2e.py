@@ -9,18 +9,29 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from api.runner import Stack
-from api.sessions import SALT
-from faq.paths import var_dir
+from api.tokens import SALT
+from faq.store import FaqStore
 
 pytestmark = pytest.mark.e2e
+CONTENT = FaqStore.load()
 
+
+def fact(key: str) -> str:
+    """The value residents must read, from the facts table: a correct content update keeps these tests green."""
+    return CONTENT.facts.facts[key].value
+
+
+# Facts the content review corrected, asked the way residents ask; the expected value comes from the content.
 QUESTIONS = [
-    ("이사 왔는데 주소 옮기는 건 어디서 하죠?", "14일 안에"),
-    ("여권 재발급 수수료 얼마예요?", "53,000원"),
+    ("이사 왔는데 주소 옮기는 건 어디서 하죠?", fact("move_in.deadline")),
+    ("여권 재발급 수수료 얼마예요?", fact("passport.fee_10y_58")),
     ("등본 인터넷으로 뗄 수 있어요?", "정부24"),
-    ("냉장고 버리려면 어떻게 해요", "1599-0903"),
-    ("주민증 잃어버렸어요", "5,000원"),
-    ("민원실 몇 시까지 해요?", "09:00~18:00"),
+    ("냉장고 버리려면 어떻게 해요", fact("appliance.hotline")),
+    ("주민증 잃어버렸어요", fact("resident_card.reissue_fee")),
+    ("민원실 몇 시까지 해요?", CONTENT.profile.flat["hours.weekday"]),
+    ("인감증명서 인터넷으로 뗄 수 있나요?", fact("seal.online_start")),
+    ("아동수당 몇 살까지 받아요?", fact("childcare.child_allowance_age")),
+    ("주민등록증 재발급 인터넷으로 신청돼요?", "정부24"),
 ]
 
 
@@ -28,8 +39,8 @@ def chat(stack: Stack, text: object, session: str | None = None) -> httpx.Respon
     return httpx.post(f"{stack.api_url}/api/v1/chat", json={"session": session, "text": text}, timeout=30)
 
 
-def session_id(token: str) -> str:
-    secret = (var_dir() / "secret_key").read_text().strip()
+def conversation_id(stack: Stack, token: str) -> str:
+    secret = (stack.settings.var_dir / "secret_key").read_text().strip()
     return URLSafeTimedSerializer(secret, salt=SALT).loads(token)["sid"]
 
 
@@ -57,7 +68,7 @@ def test_conversation_continues_with_the_returned_token(stack: Stack) -> None:
     assert first["messages"][0]["buttons"], "the welcome offers quick replies"
     second = chat(stack, "인감증명서 발급 수수료", first["session"]).json()
     assert second["session"] == first["session"]
-    events = rasa_tracker(stack, session_id(first["session"]))["events"]
+    events = rasa_tracker(stack, conversation_id(stack, first["session"]))["events"]
     assert sum(1 for e in events if e["event"] == "user") == 2
 
 
@@ -76,27 +87,29 @@ def test_five_thousand_characters_are_refused(stack: Stack) -> None:
 def test_slash_intent_injection_goes_through_nlu(stack: Stack) -> None:
     response = chat(stack, '/request_human{"name": "x"}')
     assert response.status_code == 200
-    latest = rasa_tracker(stack, session_id(response.json()["session"]))["latest_message"]
+    latest = rasa_tracker(stack, conversation_id(stack, response.json()["session"]))["latest_message"]
     assert not latest["text"].startswith("/")
     assert len(latest["intent_ranking"]) > 1, "NLU classified the text instead of trusting an injected intent"
 
 
-def test_html_in_text_is_not_echoed_and_question_still_answered(stack: Stack) -> None:
+def test_html_is_stripped_before_storage_and_nlu_and_the_question_still_answered(stack: Stack) -> None:
     response = chat(stack, "<script>alert(1)</script>여권 처음 만들려면 뭐 가져가야 돼요?")
     assert response.status_code == 200
-    raw = response.text
-    assert "<script" not in raw
-    assert "여권용 사진" in raw
+    assert "여권용 사진" in response.text
+    # What Rasa saw (and what was stored) has no markup left: the tag never reaches NLU or the console.
+    events = rasa_tracker(stack, conversation_id(stack, response.json()["session"]))["events"]
+    [said] = [e["text"] for e in events if e["event"] == "user"]
+    assert "<" not in said and ">" not in said and "여권 처음 만들려면" in said
 
 
 def test_forged_session_token_starts_a_fresh_session(stack: Stack) -> None:
     real = chat(stack, "안녕하세요").json()["session"]
-    sid = session_id(real)
+    sid = conversation_id(stack, real)
     forged = URLSafeTimedSerializer("attacker-key-0123456789", salt=SALT).dumps({"sid": sid})
     response = chat(stack, "여권 발급", forged)
     assert response.status_code == 200
     new = response.json()["session"]
-    assert new != forged and session_id(new) != sid
+    assert new != forged and conversation_id(stack, new) != sid
 
 
 def test_malformed_json_gets_a_clear_error(stack: Stack) -> None:
@@ -110,7 +123,7 @@ def test_malformed_json_gets_a_clear_error(stack: Stack) -> None:
 def test_pii_is_masked_before_it_reaches_rasa(stack: Stack) -> None:
     response = chat(stack, "제 번호 010-1234-5678 이고 주민번호 900101-1234567 인데 등본 떼주세요")
     assert response.status_code == 200
-    events = rasa_tracker(stack, session_id(response.json()["session"]))["events"]
+    events = rasa_tracker(stack, conversation_id(stack, response.json()["session"]))["events"]
     user_texts = json.dumps([e.get("text") for e in events if e["event"] == "user"], ensure_ascii=False)
     assert "5678" not in user_texts and "1234567" not in user_texts
     assert "[전화번호]" in user_texts and "[주민등록번호]" in user_texts

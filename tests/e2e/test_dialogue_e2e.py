@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 import pytest
+import yaml
 
 from api.runner import Stack
+from faq.store import CountyProfile, FaqStore
 
 pytestmark = pytest.mark.e2e
+DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
+PROFILE = CountyProfile.load()
+FACTS = FaqStore.load().facts.facts
+
+
+def response(name: str) -> str:
+    """What the bot's own response ``name`` says to residents (county markers filled)."""
+    return PROFILE.fill_markers(DOMAIN["responses"][name][0]["text"])
 
 
 class Conversation:
@@ -26,8 +39,8 @@ class Conversation:
 
 def test_follow_up_question_keeps_the_subject(stack: Stack) -> None:
     chat = Conversation(stack)
-    assert "분실 신고" in chat.say("여권 잃어버렸어요")
-    assert "53,000원" in chat.say("그거 수수료는요?")
+    assert "분실" in chat.say("여권 잃어버렸어요")
+    assert FACTS["passport.fee_10y_58"].value in chat.say("그거 수수료는요?")
 
 
 def test_two_failures_in_a_row_offer_a_person(stack: Stack) -> None:
@@ -40,24 +53,28 @@ def test_two_failures_in_a_row_offer_a_person(stack: Stack) -> None:
     assert "상담원 연결" in titles
 
 
-def test_abuse_gets_a_polite_answer(stack: Stack) -> None:
+def test_abuse_gets_the_abuse_response_not_a_search_miss(stack: Stack) -> None:
     reply = Conversation(stack).say("멍청한 챗봇 진짜 쓸모없다")
-    assert "죄송합니다" in reply and "멍청" not in reply
+    assert reply == response("utter_abuse")
 
 
 def test_bot_says_what_it_is(stack: Stack) -> None:
-    assert "민원 안내 챗봇" in Conversation(stack).say("너 누구야? 사람이야?")
+    reply = Conversation(stack).say("너 누구야? 사람이야?")
+    assert reply == response("utter_bot_identity")
+    assert PROFILE.flat["county.office"] in reply
 
 
 def test_restart_starts_over(stack: Stack) -> None:
     chat = Conversation(stack)
     chat.say("여권 잃어버렸어요")
-    assert "처음부터" in chat.say("처음부터 다시")
+    assert response("utter_restart") in chat.say("처음부터 다시")
 
 
-def test_typed_negative_feedback_apologises_and_offers_help(stack: Stack) -> None:
+def test_typed_negative_feedback_is_recorded_apologises_and_offers_help(stack: Stack) -> None:
     chat = Conversation(stack)
-    chat.say("전입신고 언제까지 해야 돼요")
+    answer = chat.say("전입신고 언제까지 해야 돼요")
     reply = chat.say("원하는 답이 아니에요")
-    assert "죄송합니다" in reply
+    assert reply == response("utter_feedback_sorry")
     assert "상담원 연결" in [b["title"] for m in chat.last for b in m["buttons"]]
+    recorded = [json.loads(line) for line in (stack.settings.var_dir / "feedback.jsonl").read_text().splitlines()]
+    assert any(r["helpful"] is False and r["answer"] and r["answer"] in answer for r in recorded), recorded

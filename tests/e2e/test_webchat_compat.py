@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.runner import Stack
+from tests.checks import unavailable
 
 pytestmark = pytest.mark.e2e
 CLIENT = Path(__file__).parent / "node" / "webchat_client.js"
@@ -17,7 +18,7 @@ CLIENT = Path(__file__).parent / "node" / "webchat_client.js"
 
 def run_client(stack: Stack, message: str, proposed: str | None = None) -> dict:
     if not shutil.which("node") or not (CLIENT.parent / "node_modules" / "socket.io-client").exists():
-        pytest.skip("node or socket.io-client not installed (make node-deps)")
+        unavailable("node or socket.io-client not installed (make node-deps)")
     args = ["node", str(CLIENT), stack.api_url, message] + ([proposed] if proposed else [])
     out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
+from api.handoff import texts
 from api.runner import Stack
+from faq.store import FaqStore
+from tests.checks import in_ci
 from tests.e2e.conftest import CHROMIUM, SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 AXE = Path(__file__).parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
-TITLE = "예시군 민원 안내"
+TITLE = "예시군 민원 안내"  # the demo page's data-title
+CONTENT = FaqStore.load()
+FACTS = CONTENT.facts.facts
+RESET_CONFIRM = "지금까지의 대화를 지우고 처음부터 다시 시작할까요?"
 
 if not Path(CHROMIUM).exists():
+    if in_ci():
+        raise RuntimeError("Debian chromium is not installed, and the browser tests must run in CI")
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
 
@@ -44,7 +52,7 @@ def test_ask_quick_reply_and_feedback_on_a_hostile_page(page: Page, stack: Stack
     open_widget(page, f"{stack.api_url}/demo/hostile.html")
     log = page.get_by_role("log")
     ask(page, "이사 왔는데 주소 옮기는 건 어디서 하죠?")
-    expect(log).to_contain_text("14일 안에", timeout=30_000)
+    expect(log).to_contain_text(FACTS["move_in.deadline"].value, timeout=30_000)
     # The hostile page sets every font to 31px magenta; the widget keeps its own look.
     color = page.get_by_label("질문 입력").evaluate("e => getComputedStyle(e).color")
     assert color != "rgb(255, 0, 170)"
@@ -54,7 +62,7 @@ def test_ask_quick_reply_and_feedback_on_a_hostile_page(page: Page, stack: Stack
     page.screenshot(path=str(SCREENSHOTS / "widget-hostile-desktop.png"))
 
     page.get_by_role("button", name="민원실 운영시간").click()
-    expect(log).to_contain_text("09:00~18:00", timeout=30_000)
+    expect(log).to_contain_text(CONTENT.profile.flat["hours.weekday"], timeout=30_000)
     with page.expect_response("**/api/v1/feedback") as response:
         page.get_by_role("button", name="도움이 되었어요").last.click()
     assert response.value.status == 204
@@ -65,13 +73,44 @@ def test_conversation_survives_reload_and_reset_asks_first(page: Page, stack: St
     open_widget(page, f"{stack.api_url}/demo/")
     ask(page, "여권 잃어버렸어요")
     log = page.get_by_role("log")
-    expect(log).to_contain_text("분실 신고", timeout=30_000)
+    expect(log).to_contain_text("분실", timeout=30_000)
     page.reload()
-    expect(page.get_by_role("log")).to_contain_text("분실 신고")  # panel reopens with the history
-    page.once("dialog", lambda d: d.accept())
+    expect(page.get_by_role("log")).to_contain_text("여권 잃어버렸어요")  # panel reopens with the history
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Callable[[Dialog], None]:
+        def handle(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            if accept:
+                dialog.accept()
+            else:
+                dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
     page.get_by_role("button", name="대화 초기화").click()
-    expect(log).not_to_contain_text("분실 신고")
+    assert asked == [RESET_CONFIRM]  # it asked first, and "no" keeps the conversation
+    expect(log).to_contain_text("여권 잃어버렸어요")
+    page.once("dialog", answer(True))
+    page.get_by_role("button", name="대화 초기화").click()
+    assert asked == [RESET_CONFIRM, RESET_CONFIRM]
+    expect(log).not_to_contain_text("여권 잃어버렸어요")
     expect(log).to_contain_text("민원 안내 챗봇입니다", timeout=30_000)
+
+
+def test_a_waiting_resident_can_cancel_from_the_status_bar(page: Page, stack: Stack) -> None:
+    open_widget(page, f"{stack.api_url}/demo/")
+    ask(page, "상담원 연결해 주세요")
+    status_bar = page.locator("div.status")
+    expect(status_bar).to_contain_text("대기 순서", timeout=30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    with page.expect_response("**/api/v1/handoff/cancel") as cancelled:
+        status_bar.get_by_role("button", name="연결 요청 취소").click()
+    assert cancelled.value.status == 200 and errors == []
+    expect(page.get_by_role("log")).to_contain_text(texts.CANCELLED)
+    expect(status_bar).to_be_hidden()
 
 
 def test_keyboard_only_use(page: Page, stack: Stack) -> None:
@@ -109,7 +148,7 @@ def test_enter_during_hangul_composition_does_not_send(page: Page, stack: Stack)
     )
     box.press("Enter")
     log = page.get_by_role("log")
-    expect(log).to_contain_text("53,000원", timeout=30_000)
+    expect(log).to_contain_text(FACTS["passport.fee_10y_58"].value, timeout=30_000)
     assert log.get_by_text("여권 수수료 얼마예요", exact=True).count() == 1
     assert log.get_by_text("여권 수수료 얼마예", exact=True).count() == 0
 
@@ -121,10 +160,11 @@ def test_offline_message_is_queued_and_sent_once_on_reconnect(page: Page, stack:
     expect(page.get_by_role("status")).to_contain_text("인터넷 연결", timeout=15_000)
     page.context.set_offline(False)
     log = page.get_by_role("log")
-    expect(log).to_contain_text("1599-0903", timeout=45_000)
+    hotline = FACTS["appliance.hotline"].value
+    expect(log).to_contain_text(hotline, timeout=45_000)
     expect(page.get_by_role("status")).to_be_hidden()
     assert log.get_by_text("냉장고 버리려면 어떻게 해요", exact=True).count() == 1
-    assert log.get_by_text("1599-0903", exact=False).count() == 1
+    assert log.get_by_text(hotline, exact=False).count() == 1
 
 
 def test_mobile_panel_is_full_screen(browser: Browser, stack: Stack) -> None:

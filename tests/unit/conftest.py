@@ -6,8 +6,9 @@ import pytest
 @pytest.fixture(scope="session")
 def embedder():
     from faq.embedder import Embedder
+    from tests.conftest import BUILT_MODEL
 
-    return Embedder()
+    return Embedder(BUILT_MODEL)
 
 
 @pytest.fixture(scope="session")
@@ -15,8 +16,25 @@ def retriever(embedder):
     from faq.index import LoadedIndex
     from faq.retriever import Retriever
     from faq.store import FaqStore
+    from tests.conftest import BUILT_INDEX
 
-    return Retriever(FaqStore.load(), LoadedIndex.current(), embedder)
+    return Retriever(FaqStore.load(), LoadedIndex.current(BUILT_INDEX), embedder)
+
+
+@pytest.fixture
+def settings(own_var_dir):
+    """Settings for an app under test: its own var folder, the built model and index, no background work."""
+    from api.settings import Settings
+    from tests.conftest import BUILT_INDEX, BUILT_MODEL
+
+    return Settings(
+        secret_key="test-secret-key-0123456789",
+        var_dir=own_var_dir,
+        embedding_model=BUILT_MODEL,
+        index_dir=BUILT_INDEX,
+        load_retriever=False,
+        run_sweeper=False,
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

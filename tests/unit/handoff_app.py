@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from api.settings import OfficeOverride, Settings
 
 
 class ScriptedRasa:
@@ -19,12 +20,16 @@ class ScriptedRasa:
 
     def __init__(self) -> None:
         self.received: list[str] = []
+        # Cleared: requests wait until the test sets it again (a slow Rasa, for retries in flight).
+        self.answering = threading.Event()
+        self.answering.set()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 owner.received.append(body["message"])
+                owner.answering.wait(30)
                 if "상담원" in body["message"]:
                     reply = [{"recipient_id": body["sender"], "custom": {"handoff": "request"}}]
                 else:
@@ -44,16 +49,19 @@ class ScriptedRasa:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.answering.set()
         self.server.shutdown()
 
 
 @contextmanager
-def handoff_client(database_url: str, rasa_url: str) -> Iterator[TestClient]:
-    settings = Settings(secret_key="test-secret-key-0123456789", rasa_url=rasa_url, rasa_timeout=1.0)
-    settings.load_retriever = False
-    settings.run_sweeper = False
-    settings.database_url = database_url
-    with TestClient(create_app(settings)) as client:
+def handoff_client(
+    settings: Settings, database_url: str, rasa_url: str, office: OfficeOverride = "open"
+) -> Iterator[TestClient]:
+    """A fresh app (as after a restart) on ``database_url``, with the desk forced open or closed."""
+    configured = dataclasses.replace(
+        settings, rasa_url=rasa_url, rasa_timeout=1.0, database_url=database_url, office_override=office
+    )
+    with TestClient(create_app(configured)) as client:
         yield client
 
 

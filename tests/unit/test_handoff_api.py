@@ -12,6 +12,7 @@ from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import Ticket
 from api.handoff import texts
+from api.settings import Settings
 from tests.unit.handoff_app import ScriptedRasa, handoff_client, login
 
 PASSWORD = "correct horse battery"
@@ -39,10 +40,12 @@ def say(client: TestClient, session: str | None, text: str) -> dict:
 
 
 def test_live_handoff_from_request_to_officer_and_back_to_the_bot(
-    app_db: Database, rasa: ScriptedRasa, monkeypatch: pytest.MonkeyPatch
+    app_db: Database, rasa: ScriptedRasa, settings: Settings
 ) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
-    with handoff_client(app_db.url, rasa.url) as resident, handoff_client(app_db.url, rasa.url) as officer:
+    with (
+        handoff_client(settings, app_db.url, rasa.url) as resident,
+        handoff_client(settings, app_db.url, rasa.url) as officer,
+    ):
         first = say(resident, None, "여권 재발급 하려면요")
         session = first["session"]
         queued = say(resident, session, "상담원 연결해 주세요")
@@ -89,13 +92,12 @@ def test_live_handoff_from_request_to_officer_and_back_to_the_bot(
 
 
 def test_a_second_officer_cannot_take_an_owned_conversation(
-    app_db: Database, rasa: ScriptedRasa, monkeypatch: pytest.MonkeyPatch
+    app_db: Database, rasa: ScriptedRasa, settings: Settings
 ) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
     with (
-        handoff_client(app_db.url, rasa.url) as resident,
-        handoff_client(app_db.url, rasa.url) as kim,
-        handoff_client(app_db.url, rasa.url) as lee,
+        handoff_client(settings, app_db.url, rasa.url) as resident,
+        handoff_client(settings, app_db.url, rasa.url) as kim,
+        handoff_client(settings, app_db.url, rasa.url) as lee,
     ):
         say(resident, None, "상담원")
         kim_csrf, lee_csrf = login(kim, "kim", PASSWORD), login(lee, "lee", PASSWORD)
@@ -108,9 +110,8 @@ def test_a_second_officer_cannot_take_an_owned_conversation(
         assert reply.status_code == 409
 
 
-def test_resident_can_cancel_while_waiting(app_db: Database, rasa: ScriptedRasa, monkeypatch) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
-    with handoff_client(app_db.url, rasa.url) as resident:
+def test_resident_can_cancel_while_waiting(app_db: Database, rasa: ScriptedRasa, settings: Settings) -> None:
+    with handoff_client(settings, app_db.url, rasa.url) as resident:
         session = say(resident, None, "상담원 연결")["session"]
         cancelled = resident.post("/api/v1/handoff/cancel", json={"session": session}).json()
         assert cancelled["handoff"] == {"state": "bot"} and cancelled["messages"][0]["text"] == texts.CANCELLED
@@ -118,10 +119,9 @@ def test_resident_can_cancel_while_waiting(app_db: Database, rasa: ScriptedRasa,
 
 
 def test_out_of_hours_offers_a_callback_and_stores_a_ticket_only_with_consent(
-    app_db: Database, rasa: ScriptedRasa, monkeypatch: pytest.MonkeyPatch
+    app_db: Database, rasa: ScriptedRasa, settings: Settings
 ) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "closed")
-    with handoff_client(app_db.url, rasa.url) as resident:
+    with handoff_client(settings, app_db.url, rasa.url, office="closed") as resident:
         say(resident, None, "대형폐기물 스티커 어디서 사요")
         reply = say(resident, None, "상담원 연결해 주세요")
         session = reply["session"]
@@ -148,6 +148,14 @@ def test_out_of_hours_offers_a_callback_and_stores_a_ticket_only_with_consent(
             json={"session": session, "consent": True, "name": "홍길동", "phone": "1234", "question": "전입"},
         )
         assert bad.status_code == 422 and "전화번호" in bad.json()["detail"]
+        for field, value, words in [
+            ("name", "김" * 31, "성함은 30자 이내로 입력해 주세요."),
+            ("phone", "0" * 21, "연락받으실 전화번호는 20자 이내로 입력해 주세요."),
+            ("name", "   ", "성함을 입력해 주세요."),
+        ]:
+            form = {"session": session, "consent": True, "name": "홍길동", "phone": "010-1234-5678", "question": "전입"}
+            refused_field = resident.post("/api/v1/callback", json={**form, field: value})
+            assert refused_field.status_code == 422 and refused_field.json()["detail"] == words
 
         stored = resident.post(
             "/api/v1/callback",
@@ -166,9 +174,8 @@ def test_out_of_hours_offers_a_callback_and_stores_a_ticket_only_with_consent(
             assert ticket.phone == "010-1234-5678" and "hong@example.com" not in ticket.question
 
 
-def test_rasa_down_keeps_the_message_and_offers_a_person(app_db: Database, monkeypatch) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
-    with handoff_client(app_db.url, "http://127.0.0.1:9") as resident:
+def test_rasa_down_keeps_the_message_and_offers_a_person(app_db: Database, settings: Settings) -> None:
+    with handoff_client(settings, app_db.url, "http://127.0.0.1:9") as resident:
         response = resident.post("/api/v1/chat", json={"session": None, "text": "여권 발급"})
         assert response.status_code == 503
         body = response.json()
@@ -176,23 +183,25 @@ def test_rasa_down_keeps_the_message_and_offers_a_person(app_db: Database, monke
         session = body["session"]
         queued = resident.post("/api/v1/handoff", json={"session": session}).json()
         assert queued["handoff"]["state"] == "waiting"
-    with handoff_client(app_db.url, "http://127.0.0.1:9") as officer:
+    with handoff_client(settings, app_db.url, "http://127.0.0.1:9") as officer:
         login(officer, "kim", PASSWORD)
         [item] = officer.get("/console/api/queue").json()["items"]
         assert item["question"] == "여권 발급"  # what was typed while Rasa was down is not lost
 
 
 def test_the_widget_reconnects_to_the_same_conversation_after_an_api_restart(
-    app_db: Database, rasa: ScriptedRasa, monkeypatch
+    app_db: Database, rasa: ScriptedRasa, settings: Settings
 ) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
-    with handoff_client(app_db.url, rasa.url) as resident, handoff_client(app_db.url, rasa.url) as officer:
+    with (
+        handoff_client(settings, app_db.url, rasa.url) as resident,
+        handoff_client(settings, app_db.url, rasa.url) as officer,
+    ):
         session = say(resident, None, "상담원")["session"]
         csrf = login(officer, "kim", PASSWORD)
         [item] = officer.get("/console/api/queue").json()["items"]
         officer.post(f"/console/api/handoffs/{item['id']}/accept", headers={"X-CSRF-Token": csrf})
     # Both app instances are gone; a new one starts on the same database.
-    with handoff_client(app_db.url, rasa.url) as restarted:
+    with handoff_client(settings, app_db.url, rasa.url) as restarted:
         events = restarted.post("/api/v1/events", json={"session": session, "after": 0, "wait": 0}).json()
         assert events["handoff"] == {"state": "active", "officer": "민원팀 김주무관"}
         assert say(restarted, session, "아직 계신가요?")["messages"] == []  # still the officer's, not the bot's
@@ -216,3 +225,48 @@ def test_a_request_nobody_accepts_in_time_turns_into_a_callback_offer(app_db: Da
     [offer] = store.messages("nobody-came")
     assert offer.text == texts.TIMED_OUT and offer.buttons[0]["action"] == "callback"
     assert store.status("nobody-came").state == "bot"
+
+
+def test_long_polls_wake_up_when_the_officer_writes_and_the_queue_changes(
+    app_db: Database, rasa: ScriptedRasa, settings: Settings
+) -> None:
+    """With wait > 0 a poll that sees nothing yet must return the change when it happens, not time out empty.
+
+    One api process serves both sides here: wake-ups are in-process until they go through Redis.
+    """
+    import threading
+
+    with handoff_client(settings, app_db.url, rasa.url) as resident:
+        officer = resident  # the same process; the staff cookie does not matter to resident calls
+        csrf = login(officer, "kim", PASSWORD)
+        version = officer.get("/console/api/queue").json()["version"]
+        polled: dict[str, dict] = {}
+
+        def poll_queue() -> None:
+            polled["queue"] = officer.get("/console/api/queue", params={"since": version, "wait": 20}).json()
+
+        queue_poll = threading.Thread(target=poll_queue)
+        queue_poll.start()
+        session = say(resident, None, "상담원 연결해 주세요")["session"]
+        queue_poll.join(20)
+        assert polled["queue"]["version"] > version and len(polled["queue"]["items"]) == 1
+
+        item_id = polled["queue"]["items"][0]["id"]
+        officer.post(f"/console/api/handoffs/{item_id}/accept", headers={"X-CSRF-Token": csrf})
+        after = resident.post("/api/v1/events", json={"session": session, "after": 0, "wait": 0}).json()
+        latest = max(m["id"] for m in after["messages"])
+
+        def poll_events() -> None:
+            polled["events"] = resident.post(
+                "/api/v1/events", json={"session": session, "after": latest, "wait": 20}
+            ).json()
+
+        events_poll = threading.Thread(target=poll_events)
+        events_poll.start()
+        officer.post(
+            f"/console/api/handoffs/{item_id}/messages",
+            json={"text": "무엇을 도와드릴까요?"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        events_poll.join(20)
+        assert [m["text"] for m in polled["events"]["messages"]] == ["무엇을 도와드릴까요?"]

@@ -12,6 +12,7 @@ from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import Conversation, Ticket, utcnow
 from api.handoff.store import HandoffError, HandoffStore
+from api.kinds import HandoffReason, Sender, TicketStatus
 
 
 @pytest.fixture
@@ -47,18 +48,23 @@ def test_two_officers_accepting_at_once_cannot_both_own_it(store: HandoffStore, 
         status, _ = store.request(f"race-{round_}", "resident")
         barrier = threading.Barrier(8)
         wins: list[str] = []
+        losses: list[str] = []
+        errors: list[BaseException] = []
 
-        def grab(officer, status=status, barrier=barrier, wins=wins) -> None:
-            barrier.wait()
-            if store.accept(status.handoff_id, officer):
-                wins.append(officer.username)
+        def grab(officer, status=status, barrier=barrier, wins=wins, losses=losses, errors=errors) -> None:
+            try:
+                barrier.wait()
+                (wins if store.accept(status.handoff_id, officer) else losses).append(officer.username)
+            except BaseException as exc:  # noqa: BLE001 - a crashing loser must fail the test, not warn
+                errors.append(exc)
 
         threads = [threading.Thread(target=grab, args=(officers[i % 2],)) for i in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(wins) == 1
+        assert not errors, errors
+        assert len(wins) == 1 and len(losses) == 7
         owner = store.status(f"race-{round_}")
         winner = next(o for o in officers if o.username == wins[0])
         assert owner.state == "active" and owner.officer == winner.display_name
@@ -104,31 +110,41 @@ def test_queue_ownership_and_tickets_survive_a_restart(db: Database, officers) -
 
 def test_ticket_updates_record_who_handled_them_in_the_audit_log(store: HandoffStore, officers) -> None:
     ticket_id = store.create_ticket(None, "홍길동", "010-1234-5678", "오전", "여권 문의", "2026-11")
-    updated = store.update_ticket(ticket_id, officers[1], "in_progress", "오전 10시 통화 예정")
+    updated = store.update_ticket(ticket_id, officers[1], TicketStatus.IN_PROGRESS, "오전 10시 통화 예정")
     assert (updated.status, updated.handler.username) == ("in_progress", "officer1")
     with pytest.raises(HandoffError):
-        store.update_ticket(ticket_id, officers[1], "lost", "")
+        store.update_ticket(ticket_id + 100, officers[1], TicketStatus.DONE, "")
     actions = [(e.actor, e.action) for e in store.audit_log()]
     assert ("officer1", "ticket.update") in actions and ("resident", "ticket.create") in actions
 
 
 def test_purge_deletes_only_what_is_past_retention(db: Database, store: HandoffStore) -> None:
-    old = store.create_ticket(None, "오래된", "010-1111-2222", "-", "옛 문의", "2026-11")
+    """Tickets and conversations have different periods; ages sit between them, so swapping them fails."""
+    past_ticket_period = store.create_ticket(None, "오래된", "010-1111-2222", "-", "옛 문의", "2026-11")
     new = store.create_ticket(None, "새", "010-3333-4444", "-", "새 문의", "2026-11")
-    store.add_message("old-conv", "resident", "여권")
-    store.add_message("new-conv", "resident", "전입")
-    store.add_message("old-but-waiting", "resident", "상담원")
-    store.request("old-but-waiting", "resident")
-    long_ago = utcnow() - timedelta(days=400)
+    store.add_message("old-conv", Sender.RESIDENT, "여권")
+    store.add_message("idle-but-kept", Sender.RESIDENT, "등본")
+    store.add_message("new-conv", Sender.RESIDENT, "전입")
+    store.add_message("old-but-waiting", Sender.RESIDENT, "상담원")
+    store.request("old-but-waiting", HandoffReason.RESIDENT)
     with db.session() as session:
-        session.execute(update(Ticket).where(Ticket.id == old).values(created_at=long_ago))
+        # 100 days: past the ticket period (90), inside the conversation period (180).
+        session.execute(
+            update(Ticket).where(Ticket.id == past_ticket_period).values(created_at=utcnow() - timedelta(days=100))
+        )
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == "idle-but-kept")
+            .values(updated_at=utcnow() - timedelta(days=100))
+        )
         session.execute(
             update(Conversation)
             .where(Conversation.id.in_(["old-conv", "old-but-waiting"]))
-            .values(updated_at=long_ago)
+            .values(updated_at=utcnow() - timedelta(days=200))
         )
     assert store.purge(90, 180, dry_run=True) == {"tickets": 1, "conversations": 1}
     assert store.purge(90, 180) == {"tickets": 1, "conversations": 1}
     assert [t.id for t in store.tickets()] == [new]
-    assert store.messages("old-conv") == [] and len(store.messages("new-conv")) == 1
+    assert store.messages("old-conv") == []
+    assert len(store.messages("idle-but-kept")) == 1 and len(store.messages("new-conv")) == 1
     assert store.status("old-but-waiting").state == "waiting"  # an open handoff is never purged

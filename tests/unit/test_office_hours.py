@@ -9,6 +9,7 @@ import pytest
 
 from api.handoff.config import HandoffConfig
 from api.handoff.office_hours import OfficeHours
+from api.settings import Settings, SettingsError
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -18,8 +19,7 @@ def at(text: str) -> datetime:
 
 
 @pytest.fixture
-def hours(monkeypatch: pytest.MonkeyPatch) -> OfficeHours:
-    monkeypatch.delenv("MINWON_OFFICE_OVERRIDE", raising=False)
+def hours() -> OfficeHours:
     return OfficeHours.from_config({"days": "월 화 수 목 금", "open": "09:00", "close": "18:00"})
 
 
@@ -40,22 +40,20 @@ def test_weekends_public_and_substitute_holidays_are_closed(hours: OfficeHours) 
     assert hours.is_open(at("2026-03-03T10:00"))
 
 
-def test_a_configured_lunch_break_closes_the_desk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MINWON_OFFICE_OVERRIDE", raising=False)
+def test_a_configured_lunch_break_closes_the_desk() -> None:
     hours = OfficeHours.from_config({"lunch_break": "12:00-13:00"})
     assert not hours.is_open(at("2026-11-20T12:30"))
     assert hours.is_open(at("2026-11-20T13:00"))
     assert "점심시간 12:00~13:00 제외" in hours.describe()
 
 
-def test_operators_can_force_the_desk_open_or_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "closed")
-    assert not OfficeHours.from_config({}).is_open(at("2026-11-20T10:00"))
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "open")
-    assert OfficeHours.from_config({}).is_open(at("2026-11-21T23:00"))
-    monkeypatch.setenv("MINWON_OFFICE_OVERRIDE", "maybe")
-    with pytest.raises(ValueError, match="MINWON_OFFICE_OVERRIDE"):
-        OfficeHours.from_config({})
+def test_operators_can_force_the_desk_open_or_closed() -> None:
+    assert not OfficeHours.from_config({}, "closed").is_open(at("2026-11-20T10:00"))
+    assert OfficeHours.from_config({}, "open").is_open(at("2026-11-21T23:00"))
+    with pytest.raises(ValueError, match="override"):
+        OfficeHours.from_config({}, "maybe")
+    with pytest.raises(SettingsError, match="MINWON_OFFICE_OVERRIDE"):
+        Settings.from_env({"MINWON_OFFICE_OVERRIDE": "maybe"}, with_secret=False)
 
 
 def test_bad_configuration_names_the_field() -> None:

@@ -500,9 +500,9 @@
     fs.appendChild(legend);
     var dl = document.createElement("dl");
     [[T.consentItems, c.items], [T.consentPurpose, c.purpose], [T.consentRetention, c.retention], [T.consentRefusal, c.refusal]]
-      .forEach(function (row) {
-        var dt = document.createElement("dt"); dt.textContent = row[0];
-        var dd = document.createElement("dd"); dd.textContent = row[1];
+      .forEach(function (pair) {
+        var dt = document.createElement("dt"); dt.textContent = pair[0];
+        var dd = document.createElement("dd"); dd.textContent = pair[1];
         dl.appendChild(dt); dl.appendChild(dd);
       });
     fs.appendChild(dl);
@@ -620,9 +620,9 @@
 
   launcher.addEventListener("click", function () { panel.hidden ? open() : close(); });
   root.addEventListener("click", function (e) {
-    var act = e.target.closest && e.target.closest("[data-act]");
-    if (!act) return;
-    var name = act.getAttribute("data-act");
+    var control = e.target.closest && e.target.closest("[data-act]");
+    if (!control) return;
+    var name = control.getAttribute("data-act");
     if (name === "close") close();
     else if (name === "reset") reset();
     else if (name === "smaller") font(-2);

@@ -5,9 +5,9 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var LABELS = { resident: "민원인", bot: "챗봇", officer: "상담원", system: "안내" };
 
-  function el(tag, text, cls) {
+  function el(tag, content, cls) {
     var node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = text;
+    if (content !== undefined && content !== null) node.textContent = content;
     if (cls) node.className = cls;
     return node;
   }
@@ -38,11 +38,15 @@
     }
     again(url);
   }
+  // 유사도 is the question-to-phrasing cosine similarity (0-1), not the fused ranking score.
+  function similarity(c) {
+    return typeof c.similarity === "number" ? "유사도 " + c.similarity.toFixed(2) : "유사도 기록 없음";
+  }
   function contextSummary(ctx) {
     if (!ctx || !ctx.candidates) return "-";
     if (!ctx.candidates.length) return "찾은 안내 없음";
     var best = ctx.candidates[0];
-    return best.question + " (유사도 " + best.score.toFixed(2) + (ctx.confident ? ", 답변함" : ", 확신 없음") + ")";
+    return best.question + " (" + similarity(best) + (ctx.confident ? ", 답변함" : ", 확신 없음") + ")";
   }
 
   if (page === "queue") {
@@ -81,14 +85,13 @@
   if (page === "handoff") {
     var list = document.getElementById("transcript");
     var id = list.getAttribute("data-handoff");
-    var after = 0, current = null;
+    var after = 0;
     var accept = document.getElementById("accept"), ret = document.getElementById("return"), end = document.getElementById("end");
     var form = document.getElementById("reply"), text = document.getElementById("reply-text"), notice = document.getElementById("notice");
     var STATES = { waiting: "대기 중", active: "상담 중", ended: "종료됨", cancelled: "민원인이 취소함", timed_out: "대기 시간 초과" };
 
     function show(msg) { notice.textContent = msg || ""; notice.hidden = !msg; }
     function controls(s) {
-      current = s;
       document.getElementById("state").textContent = (STATES[s.state] || s.state) + (s.officer ? " (" + s.officer + ")" : "");
       accept.hidden = s.state !== "waiting";
       var mine = s.state === "active" && s.mine;
@@ -100,7 +103,7 @@
       box.textContent = "";
       box.appendChild(el("p", "질문: " + ctx.question));
       var ul = el("ul");
-      (ctx.candidates || []).forEach(function (c) { ul.appendChild(el("li", c.question + " — 유사도 " + c.score.toFixed(2))); });
+      (ctx.candidates || []).forEach(function (c) { ul.appendChild(el("li", c.question + " — " + similarity(c))); });
       if (!ctx.candidates || !ctx.candidates.length) ul.appendChild(el("li", "찾은 안내 없음"));
       box.appendChild(ul);
       box.appendChild(el("p", ctx.confident ? "챗봇이 이 안내로 답변했습니다." : "챗봇이 확신하지 못해 답변하지 않았습니다."));

@@ -1,0 +1,160 @@
+"""Typed dependencies: the services a route may use, and who the staff member calling it is.
+
+Routes declare what they need (``desk: DeskDep``, ``staff: DeskStaff``) instead
+of reaching into ``app.state``; the session cookie, role and CSRF checks live
+here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from rasa_sdk.executor import ActionExecutor
+from starlette.requests import HTTPConnection
+
+from api.chat import ChatService
+from api.console.auth import StaffAuth
+from api.db import Database
+from api.db.models import StaffLogin
+from api.feedback import FeedbackLog
+from api.handoff.desk import HandoffDesk
+from api.kinds import DESK_ROLES, Role
+from api.knowledge import Knowledge
+from api.rasa_client import RasaClient
+from api.settings import Settings
+from api.tokens import ConversationTokens
+
+STAFF_COOKIE = "minwon_console"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass
+class Services:
+    """Everything one api process holds; built once by ``create_app``."""
+
+    settings: Settings
+    tokens: ConversationTokens
+    rasa: RasaClient
+    db: Database
+    desk: HandoffDesk
+    auth: StaffAuth
+    chat: ChatService
+    knowledge: Knowledge
+    feedback: FeedbackLog
+    actions: ActionExecutor  # the bot's custom actions, run here for Rasa
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_tokens(services: ServicesDep) -> ConversationTokens:
+    return services.tokens
+
+
+def get_desk(services: ServicesDep) -> HandoffDesk:
+    return services.desk
+
+
+def get_chat(services: ServicesDep) -> ChatService:
+    return services.chat
+
+
+def get_auth(services: ServicesDep) -> StaffAuth:
+    return services.auth
+
+
+def get_knowledge(services: ServicesDep) -> Knowledge:
+    return services.knowledge
+
+
+def get_actions(services: ServicesDep) -> ActionExecutor:
+    return services.actions
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+TokensDep = Annotated[ConversationTokens, Depends(get_tokens)]
+DeskDep = Annotated[HandoffDesk, Depends(get_desk)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+AuthDep = Annotated[StaffAuth, Depends(get_auth)]
+KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
+ActionsDep = Annotated[ActionExecutor, Depends(get_actions)]
+
+
+# ---- staff (console) ----
+class StaffAuthRequired(Exception):
+    """No valid console login: pages redirect to the login form, the JSON API answers 401."""
+
+    def __init__(self, api: bool) -> None:
+        self.api = api
+
+
+class StaffForbidden(Exception):
+    """Logged in, but the role or the CSRF token does not allow this."""
+
+
+def is_console_api(request: Request) -> bool:
+    return request.url.path.startswith("/console/api/")
+
+
+async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:
+    staff = await asyncio.to_thread(auth.staff_login, request.cookies.get(STAFF_COOKIE))
+    if staff is None:
+        raise StaffAuthRequired(is_console_api(request))
+    return staff
+
+
+AnyStaff = Annotated[StaffLogin, Depends(current_staff)]
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[StaffLogin]]:
+    async def dependency(staff: AnyStaff) -> StaffLogin:
+        if staff.user.role not in roles:
+            raise StaffForbidden()
+        return staff
+
+    return dependency
+
+
+DeskStaff = Annotated[StaffLogin, Depends(require_role(*DESK_ROLES))]
+AdminStaff = Annotated[StaffLogin, Depends(require_role(Role.ADMIN))]
+
+
+def check_csrf(staff: StaffLogin, supplied: str | None) -> None:
+    if not supplied or not secrets.compare_digest(supplied, staff.csrf_token):
+        raise StaffForbidden()
+
+
+async def desk_staff_header_csrf(request: Request, staff: DeskStaff) -> StaffLogin:
+    """A desk officer's JSON call with the session's CSRF token in ``X-CSRF-Token``."""
+    check_csrf(staff, request.headers.get(CSRF_HEADER))
+    return staff
+
+
+async def desk_staff_form_csrf(staff: DeskStaff, csrf: Annotated[str, Form()] = "") -> StaffLogin:
+    """A desk officer's form post with the session's CSRF token in the ``csrf`` field."""
+    check_csrf(staff, csrf)
+    return staff
+
+
+async def any_staff_form_csrf(staff: AnyStaff, csrf: Annotated[str, Form()] = "") -> StaffLogin:
+    check_csrf(staff, csrf)
+    return staff
+
+
+DeskStaffCsrf = Annotated[StaffLogin, Depends(desk_staff_header_csrf)]
+DeskStaffFormCsrf = Annotated[StaffLogin, Depends(desk_staff_form_csrf)]
+AnyStaffFormCsrf = Annotated[StaffLogin, Depends(any_staff_form_csrf)]

@@ -1,0 +1,63 @@
+"""Closed sets the api stores and sends, typed so the checker catches a misspelt state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+
+class Sender(StrEnum):
+    """Who wrote a stored message."""
+
+    RESIDENT = "resident"
+    BOT = "bot"
+    OFFICER = "officer"
+    SYSTEM = "system"
+
+
+class HandoffState(StrEnum):
+    """One request for a person: waiting -> active -> ended, or cancelled / timed_out."""
+
+    WAITING = "waiting"
+    ACTIVE = "active"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+OPEN_HANDOFF_STATES = (HandoffState.WAITING, HandoffState.ACTIVE)
+
+
+class DeskState(StrEnum):
+    """What the resident's widget shows: the bot answers, the resident waits, or an officer is in."""
+
+    BOT = "bot"
+    WAITING = "waiting"
+    ACTIVE = "active"
+
+
+class HandoffReason(StrEnum):
+    RESIDENT = "resident"
+    RASA_DOWN = "rasa_down"
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    CURATOR = "curator"
+    ADMIN = "admin"
+
+
+DESK_ROLES = (Role.OFFICER, Role.ADMIN)
+ALL_ROLES = tuple(Role)
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+# Buttons the widget handles itself instead of sending their payload as a message.
+ButtonAction = Literal["handoff", "callback", "cancel_handoff"]
+# How an officer leaves a conversation: end it, or hand it back to the bot.
+FinishHow = Literal["ended", "returned"]
