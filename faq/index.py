@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,10 +64,11 @@ def index_key(store: FaqStore, model_spec: str) -> str:
     return f"{store.fingerprint()}-{model_hash}-v{INDEX_FORMAT}"
 
 
-def make_faiss_index(vectors: np.ndarray):  # -> faiss.Index
+def make_faiss_index(vectors: np.ndarray) -> Any:  # a faiss.Index
     import faiss
 
     dim = vectors.shape[1]
+    index: Any
     if len(vectors) >= APPROXIMATE_FROM:
         index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efSearch = HNSW_EF_SEARCH

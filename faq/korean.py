@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 USER_WORDS_FILE = LEXICON_DIR / "user_words.tsv"
@@ -66,7 +67,7 @@ def read_tsv(path: Path) -> list[list[str]]:
     return rows
 
 
-def get_kiwi():  # -> kiwipiepy.Kiwi (untyped package)
+def get_kiwi() -> Any:  # a kiwipiepy.Kiwi (untyped package)
     """The process-wide Kiwi, loaded once with the maintained 민원 user-word list."""
     global _kiwi
     if _kiwi is None:
@@ -87,7 +88,7 @@ def get_kiwi():  # -> kiwipiepy.Kiwi (untyped package)
     return _kiwi
 
 
-def get_plain_kiwi():  # -> kiwipiepy.Kiwi
+def get_plain_kiwi() -> Any:  # a kiwipiepy.Kiwi
     """Kiwi without our user words: only for measuring what the word list is worth."""
     global _plain_kiwi
     if _plain_kiwi is None:

@@ -223,7 +223,7 @@ def _build_tokenizer(packed: PackedE5, out_dir: Path) -> None:
     )
     # The generic class keeps ``backend`` as built; transformers v5's
     # XLMRobertaTokenizerFast silently drops the normalizer (no NFKC).
-    tokenizer = PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=backend,
         bos_token=bos,
         eos_token=eos,
@@ -337,6 +337,6 @@ def is_current(out_dir: Path) -> bool:
     if not stamp.exists():
         return False
     try:
-        return json.loads(stamp.read_text(encoding="utf-8")) == build_stamp()
+        return bool(json.loads(stamp.read_text(encoding="utf-8")) == build_stamp())
     except (ValueError, OSError):
         return False

@@ -26,6 +26,8 @@ FAQ_DIR = Path(__file__).resolve().parent
 DATA_DIR = FAQ_DIR / "data"
 COUNTY_FILE = FAQ_DIR / "county.yaml"
 PLACEHOLDER = re.compile(r"\{([a-z0-9_]+(?:\.[a-z0-9_]+)+)\}")
+# Rasa would try to fill {braces} from slots, so the bot's responses mark county values as [[county.name]].
+BOT_MARKER = re.compile(r"\[\[([a-z0-9_]+(?:\.[a-z0-9_]+)+)\]\]")
 MIN_ALTERNATIVES = 4
 
 # Answer fields in the order a resident reads them on a phone, with the label shown.
@@ -137,11 +139,11 @@ def load_topic_file(path: Path) -> TopicFile:
         entry.topic = parsed.topic
         entry.subject = entry.subject or parsed.subject
         entry.department = entry.department or parsed.department
-        line = line_of(raw, ("entries", number)) or "?"
+        at = line_of(raw, ("entries", number)) or "?"
         if not entry.id.startswith(parsed.topic + "-"):
-            problems.append(f"{path}:{line}: entry {entry.id} does not belong to topic {parsed.topic}")
+            problems.append(f"{path}:{at}: entry {entry.id} does not belong to topic {parsed.topic}")
         if not entry.department:
-            problems.append(f"{path}:{line}: {entry.id}: no department (set it on the entry or the file)")
+            problems.append(f"{path}:{at}: {entry.id}: no department (set it on the entry or the file)")
     if problems:
         raise FaqLoadError("\n".join(problems))
     return parsed
@@ -177,6 +179,10 @@ class CountyProfile:
             else:
                 flat[name] = str(value)
         return flat
+
+    def fill_markers(self, text: str) -> str:
+        """Replace ``[[county.name]]``-style markers (used in the bot's own responses, which Rasa stores)."""
+        return BOT_MARKER.sub(lambda m: self.flat.get(m.group(1), m.group(0)), text)
 
     def department(self, key: str) -> dict[str, str]:
         dept = self.values.get("dept", {}).get(key)
