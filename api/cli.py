@@ -124,6 +124,19 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_real(args: argparse.Namespace) -> int:
+    from evaluation.real_eval import evaluate_real, load_real_cases, summary_markdown, write_real_report
+
+    retriever = _retriever(_settings(args))
+    cases = load_real_cases(Path(args.labels), split=args.split or None)
+    report = evaluate_real(retriever, cases)
+    print(summary_markdown(report, retriever.store.topic_titles))
+    if args.report:
+        path = write_real_report(report, Path(args.report), retriever.store.topic_titles)
+        print(f"report: {path} (and report.html, metrics.json, topics_real.png)")
+    return 0
+
+
 def cmd_eval_dialogue(args: argparse.Namespace) -> int:
     from evaluation.dialogue_eval import run_dialogue_tests, write_report
 
@@ -298,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--modes", default="hybrid,bm25,dense")
     retrieval.add_argument("--report", default="evaluation/reports/retrieval", help="report folder ('' to skip)")
     retrieval.set_defaults(func=cmd_eval_retrieval)
+
+    real = evaluation.add_parser("real", help="hit@1/hit@3 and confident-wrong rate on hand-labelled real titles")
+    real.add_argument("--labels", default="evaluation/cases/real_labels.tsv")
+    real.add_argument("--split", choices=["tune", "test"], default="", help="only one split (default: both)")
+    real.add_argument("--report", default="evaluation/reports/real", help="report folder ('' to skip)")
+    real.set_defaults(func=cmd_eval_real)
 
     dialogue = evaluation.add_parser("dialogue", help="run QA test conversations against the trained model")
     dialogue.add_argument("--stories", default="bot/tests/test_stories.yml")

@@ -32,9 +32,16 @@ def rows(path: Path) -> list[list[str]]:
 def main() -> None:
     store = FaqStore.load()
     cases: list[dict[str, object]] = []
-    for entry_id, question in rows(CASES / "dev_paraphrases.tsv"):
-        entry = store.by_id[entry_id]
-        cases.append({"q": question, "expect": [[entry.question]], "topic": entry.topic, "entry": entry_id})
+    for entry_ids, question in rows(CASES / "dev_paraphrases.tsv"):
+        entries = [store.by_id[entry_id] for entry_id in entry_ids.split(",")]
+        cases.append(
+            {
+                "q": question,
+                "expect": [[entry.question for entry in entries]],
+                "topic": entries[0].topic,
+                "entry": entry_ids,
+            }
+        )
     real = {r["id"]: r["question"] for r in csv.DictReader(REAL.open(encoding="utf-8"))}
     for real_id, topic, groups in rows(CASES / "real_sample_labels.tsv"):
         expect = [[alt.strip() for alt in group.split("|")] for group in groups.split(";")]

@@ -12,6 +12,7 @@ out-of-scope rejection (not confident), per topic and overall.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -64,6 +65,11 @@ def load_cases(path: Path) -> list[Case]:
         topic = str(raw.get("topic") or ("OOS" if expect is None else "?"))
         cases.append(Case(raw["q"], expect, topic, raw))
     return cases
+
+
+def split_of(question: str) -> str:
+    """The dev set's fixed 70/30 tune/holdout split: settings are chosen on tune, gated on holdout."""
+    return "holdout" if int(hashlib.sha256(question.encode()).hexdigest(), 16) % 10 < 3 else "tune"
 
 
 def is_hit(expect: list[list[str]], text: str) -> bool:

@@ -29,6 +29,14 @@ HUMAN_BUTTON = {"title": "상담원 연결", "payload": "상담원 연결해 주
 OTHER_BUTTON = {"title": "다른 질문", "payload": "다른 질문을 할게요"}
 NOT_READY = "죄송합니다. 안내 자료를 불러오는 중입니다. 잠시 후 다시 질문해 주세요."
 CHOOSE = "정확한 답을 찾지 못했습니다. 혹시 아래 질문 중 하나이신가요?"
+# A specific question that only a general entry is about: show it, never as the answer.
+RELATED = (
+    "말씀하신 내용을 정확히 다룬 안내는 찾지 못해, 가장 관련 있는 안내를 보여 드립니다. "
+    "말씀하신 경우와 다를 수 있으니 아래 담당부서에 꼭 확인해 주세요."
+)
+CLARIFY_DOCUMENT = "어떤 서류를 찾으시나요? 아래에서 골라 주시거나, 필요한 서류 이름을 말씀해 주세요."
+CLARIFY = "어떤 민원을 찾으시나요? 아래에서 골라 주시거나, 조금 더 자세히 말씀해 주세요."
+DOCUMENT_WORDS = ("서류", "증명서", "떼", "뗄", "발급", "등본", "초본")
 NOT_FOUND = (
     "죄송합니다. 말씀하신 내용은 제가 안내해 드릴 수 있는 민원 정보에서 찾지 못했습니다. "
     "여권, 주민등록, 전입신고, 세금, 폐기물 같은 민원 절차를 물어봐 주시거나 상담원 연결을 요청해 주세요."
@@ -99,6 +107,7 @@ def context_payload(text: str, result: SearchResult) -> dict[str, Any]:
         "context": {
             "question": text,
             "confident": result.confident,
+            "decision": result.decision,
             "candidates": [
                 {"id": r.id, "question": r.question, "score": round(r.score, 3), "similarity": round(r.similarity, 3)}
                 for r in result.results
@@ -134,20 +143,37 @@ class ActionAnswerFaq(Action):
                 result = followup
         dispatcher.utter_message(json_message=context_payload(text, result))
         failures = float(tracker.get_slot("failures") or 0)
-        if result.confident:
+        if result.decision in ("answer", "related"):
             best = result.results[0]
-            dispatcher.utter_message(text=best.answer)
-            events = [SlotSet("failures", 0.0), SlotSet("last_faq", best.id)]
+            if result.decision == "answer":
+                dispatcher.utter_message(text=best.answer)
+            else:
+                others = [{"title": r.question, "payload": r.question} for r in result.results[1:3]]
+                dispatcher.utter_message(
+                    text=f"{RELATED}\n\n{best.answer}", buttons=[*others, OTHER_BUTTON, HUMAN_BUTTON]
+                )
+            events: list[dict[str, Any]] = [SlotSet("last_faq", best.id)]
             subject = retriever.store.by_id[best.id].subject
             if subject:
                 events.append(SlotSet("service", subject))
-            return events
-        failures += 1
-        if result.results:
+            if result.decision == "answer":
+                return [SlotSet("failures", 0.0), *events]
+            return [*self._failed(dispatcher, failures), *events]
+        if result.decision == "clarify":
+            buttons = [{"title": r.question, "payload": r.question} for r in result.results[:4]]
+            prompt = CLARIFY_DOCUMENT if any(word in text for word in DOCUMENT_WORDS) else CLARIFY
+            dispatcher.utter_message(text=prompt, buttons=[*buttons, OTHER_BUTTON, HUMAN_BUTTON])
+        elif result.results:
             buttons = [{"title": r.question, "payload": r.question} for r in result.results]
             dispatcher.utter_message(text=CHOOSE, buttons=[*buttons, OTHER_BUTTON, HUMAN_BUTTON])
         else:
             dispatcher.utter_message(text=NOT_FOUND, buttons=[HUMAN_BUTTON])
+        return self._failed(dispatcher, failures)
+
+    @staticmethod
+    def _failed(dispatcher: CollectingDispatcher, failures: float) -> list[dict[str, Any]]:
+        """One more turn without a confirmed answer; at two in a row, offer a person."""
+        failures += 1
         if failures >= FAILURES_BEFORE_OFFER:
             dispatcher.utter_message(text=OFFER_HUMAN, buttons=[HUMAN_BUTTON, OTHER_BUTTON])
             failures = 0.0
