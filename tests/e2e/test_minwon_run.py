@@ -64,7 +64,10 @@ def test_run_prints_the_url_and_ctrl_c_stops_rasa_and_the_api() -> None:
         process.wait(timeout=30)
         rest = process.stdout.read()
         assert "[run] stopped" in rest, "".join(output) + rest
-        time.sleep(0.5)
+        # The runner waited for its children; give the kernel a moment to reap them, no fixed sleep.
+        gone_by = time.monotonic() + 10
+        while any(alive(k) for k in kids) and time.monotonic() < gone_by:
+            time.sleep(0.05)
         assert not any(alive(k) for k in kids), "Rasa or the api survived Ctrl-C"
     finally:
         if process.poll() is None:

@@ -40,13 +40,12 @@ def test_korsts_correlation_shows_a_faithful_conversion(embedder) -> None:
     """A conversion bug (wrong nibble order, missing normalizer) drops Spearman far below e5-small's ~0.77."""
     from scipy.stats import spearmanr
 
-    from evaluation.korsts import DATA, load_pairs
+    from evaluation.korsts import load_pairs
 
-    path = DATA / "korsts-sts-test.tsv"
-    if not path.exists():
-        unavailable(f"KorSTS not found at {path}")
+    # A 300-pair excerpt ships with the tests (tests/data/README.md), so this runs wherever the suite does.
+    path = Path(__file__).resolve().parents[1] / "data" / "korsts-sts-test-300.tsv"
     left, right, gold = load_pairs(path)
-    left, right, gold = left[:300], right[:300], gold[:300]
+    assert len(gold) == 300
     rho = spearmanr((embedder.encode(left) * embedder.encode(right)).sum(axis=1), gold).statistic
     assert rho >= 0.70, rho
 
