@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.chat import ChatService
+from api.console import kb_routes as kb_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
 from api.db import Database
@@ -24,6 +25,7 @@ from api.feedback import FeedbackLog
 from api.handoff.config import HandoffConfig
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
+from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
 from api.routes import actions, chat, handoff, health
@@ -44,6 +46,7 @@ def build_services(settings: Settings) -> Services:
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
     feedback = FeedbackLog(settings.var_dir / "feedback.jsonl")
     knowledge = Knowledge(settings)
+    kb = KnowledgeService(settings, db, knowledge)
     return Services(
         settings=settings,
         tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age),
@@ -55,6 +58,7 @@ def build_services(settings: Settings) -> Services:
         knowledge=knowledge,
         feedback=feedback,
         actions=actions.build_executor(knowledge.current),
+        kb=kb,
     )
 
 
@@ -66,11 +70,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.upgrade)
         if settings.load_retriever:
-            await asyncio.to_thread(services.knowledge.load)
-        sweeper = asyncio.create_task(services.desk.run_sweeper()) if settings.run_sweeper else None
+            await services.kb.start()
+        background = []
+        if settings.run_sweeper:
+            background.append(asyncio.create_task(services.desk.run_sweeper()))
+            if settings.load_retriever:
+                background.append(asyncio.create_task(services.kb.run_scheduler(settings.kb_poll_seconds)))
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        for task in background:
+            task.cancel()
         await services.rasa.aclose()
         services.db.dispose()
 
@@ -107,8 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(chat.router)
     app.include_router(handoff.router)
+    app.include_router(kb_console.router)
     app.include_router(console.router)
     console.install_handlers(app)
+    kb_console.install(app)
     app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
     app.include_router(health.router)
     app.include_router(actions.router)

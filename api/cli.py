@@ -15,6 +15,8 @@ from api.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from api.db import Database
+    from api.kb.service import KnowledgeService
+    from api.kb.store import Actor
     from faq.retriever import Retriever
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -90,6 +92,65 @@ def cmd_faq_check(args: argparse.Namespace) -> int:
         return 1
     print(f"OK: {summary}")
     return 1 if (args.fail_stale and report.stale) else 0
+
+
+def _kb(settings: Settings) -> KnowledgeService:
+    from api.kb.service import KnowledgeService
+    from api.knowledge import Knowledge
+
+    return KnowledgeService(settings, _database(settings), Knowledge(settings))
+
+
+def _operator() -> Actor:
+    from api.kb.store import Actor
+
+    return Actor.operator(f"cli:{os.environ.get('USER', 'operator')}")
+
+
+def cmd_faq_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    count = asyncio.run(_kb(_settings(args)).export_xlsx(Path(args.xlsx)))
+    print(f"[faq] wrote {count} entries to {args.xlsx} (sheet FAQ)")
+    return 0
+
+
+def cmd_faq_import(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from api.kb.excel import ImportRefused
+
+    service = _kb(_settings(args))
+    if args.yaml:
+        counts = asyncio.run(service.import_yaml(_operator()))
+        print(f"[faq] content pack: {counts}")
+        if counts["flagged"]:
+            print(
+                "[faq] entries the county edited and the pack changed are flagged for a curator (console: 기본 팩 변경)"
+            )
+        return 0
+    if not args.xlsx:
+        print("minwon: error: give --xlsx FILE or --yaml", file=sys.stderr)
+        return 2
+    try:
+        data = Path(args.xlsx).read_bytes()
+        counts = asyncio.run(service.import_xlsx(data, _operator(), args.publish))
+    except ImportRefused as exc:
+        print(f"minwon: refused {args.xlsx} (nothing was changed):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    state = "published" if args.publish else "waiting for review in the console"
+    print(f"[faq] {counts['new']} new, {counts['changed']} changed ({state}), {counts['unchanged']} unchanged")
+    return 0
+
+
+def cmd_faq_rollback(args: argparse.Namespace) -> int:
+    import asyncio
+
+    version = asyncio.run(_kb(_settings(args)).rollback(args.entry, args.to, _operator()))
+    print(f"[faq] {args.entry}: published v{version.number} (the content of v{args.to or 'the previous version'})")
+    return 0
 
 
 def cmd_faq_search(args: argparse.Namespace) -> int:
@@ -235,7 +296,9 @@ def _read_password(args: argparse.Namespace) -> str:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from api.console.auth import StaffAuth
 
-    user = StaffAuth(_database(_settings(args))).add_user(args.username, _read_password(args), args.role, args.name)
+    user = StaffAuth(_database(_settings(args))).add_user(
+        args.username, _read_password(args), args.role, args.name, args.department
+    )
     print(f"[user] added {user.username} ({user.role})")
     return 0
 
@@ -299,6 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--max-age-days", type=int, default=365, help="list entries and facts verified longer ago")
     check.add_argument("--fail-stale", action="store_true", help="exit 1 when anything is stale (for cron)")
     check.set_defaults(func=cmd_faq_check)
+    export = faq.add_parser("export", help="write the live knowledge base to an Excel workbook (sheet FAQ)")
+    export.add_argument("--xlsx", required=True, help="output .xlsx file")
+    export.set_defaults(func=cmd_faq_export)
+    load = faq.add_parser("import", help="import an Excel workbook (all or nothing) or the shipped content pack")
+    load.add_argument("--xlsx", help="an .xlsx file (sheet FAQ, as written by export)")
+    load.add_argument("--yaml", action="store_true", help="import the content pack (faq/data), flag county edits")
+    load.add_argument("--publish", action="store_true", help="publish at once instead of sending to review")
+    load.set_defaults(func=cmd_faq_import)
+    rollback = faq.add_parser("rollback", help="publish an entry's previous (or a given) published version again")
+    rollback.add_argument("entry", help="entry id, e.g. T01-002")
+    rollback.add_argument("--to", type=int, help="version number (default: the previous published version)")
+    rollback.set_defaults(func=cmd_faq_rollback)
     search = faq.add_parser("search", help="answer questions read from stdin, one per line")
     search.add_argument("--json", action="store_true", help="one JSON object per line")
     search.add_argument("--top-k", type=int, default=3)
@@ -344,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=["officer", "curator", "admin"], default="officer")
     add.add_argument("--name", help="display name residents see, e.g. '민원팀 김주무관'")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
+    add.add_argument("--department", help="for curators: the dept key of faq/county.yaml they maintain")
     add.set_defaults(func=cmd_user_add)
     disable = user.add_parser("disable", help="disable an account and end its sessions")
     disable.add_argument("username")

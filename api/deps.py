@@ -23,7 +23,8 @@ from api.db import Database
 from api.db.models import StaffLogin
 from api.feedback import FeedbackLog
 from api.handoff.desk import HandoffDesk
-from api.kinds import DESK_ROLES, Role
+from api.kb.service import KnowledgeService
+from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
 from api.settings import Settings
@@ -47,6 +48,7 @@ class Services:
     knowledge: Knowledge
     feedback: FeedbackLog
     actions: ActionExecutor  # the bot's custom actions, run here for Rasa
+    kb: KnowledgeService  # the live knowledge base: curators' changes, releases
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -85,6 +87,10 @@ def get_actions(services: ServicesDep) -> ActionExecutor:
     return services.actions
 
 
+def get_kb(services: ServicesDep) -> KnowledgeService:
+    return services.kb
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[ConversationTokens, Depends(get_tokens)]
 DeskDep = Annotated[HandoffDesk, Depends(get_desk)]
@@ -92,6 +98,7 @@ ChatDep = Annotated[ChatService, Depends(get_chat)]
 AuthDep = Annotated[StaffAuth, Depends(get_auth)]
 KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 ActionsDep = Annotated[ActionExecutor, Depends(get_actions)]
+KbDep = Annotated[KnowledgeService, Depends(get_kb)]
 
 
 # ---- staff (console) ----
@@ -131,6 +138,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[StaffLogin]]:
 
 DeskStaff = Annotated[StaffLogin, Depends(require_role(*DESK_ROLES))]
 AdminStaff = Annotated[StaffLogin, Depends(require_role(Role.ADMIN))]
+CuratorStaff = Annotated[StaffLogin, Depends(require_role(*CURATOR_ROLES))]
 
 
 def check_csrf(staff: StaffLogin, supplied: str | None) -> None:
@@ -155,6 +163,13 @@ async def any_staff_form_csrf(staff: AnyStaff, csrf: Annotated[str, Form()] = ""
     return staff
 
 
+async def curator_form_csrf(staff: CuratorStaff, csrf: Annotated[str, Form()] = "") -> StaffLogin:
+    """A curator's or admin's form post with the login's CSRF token."""
+    check_csrf(staff, csrf)
+    return staff
+
+
 DeskStaffCsrf = Annotated[StaffLogin, Depends(desk_staff_header_csrf)]
 DeskStaffFormCsrf = Annotated[StaffLogin, Depends(desk_staff_form_csrf)]
 AnyStaffFormCsrf = Annotated[StaffLogin, Depends(any_staff_form_csrf)]
+CuratorFormCsrf = Annotated[StaffLogin, Depends(curator_form_csrf)]

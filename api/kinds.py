@@ -48,6 +48,7 @@ class Role(StrEnum):
 
 
 DESK_ROLES = (Role.OFFICER, Role.ADMIN)
+CURATOR_ROLES = (Role.CURATOR, Role.ADMIN)
 ALL_ROLES = tuple(Role)
 
 
@@ -61,3 +62,24 @@ class TicketStatus(StrEnum):
 ButtonAction = Literal["handoff", "callback", "cancel_handoff"]
 # How an officer leaves a conversation: end it, or hand it back to the bot.
 FinishHow = Literal["ended", "returned"]
+
+
+class VersionStatus(StrEnum):
+    """Where a knowledge-base version stands: drafted, reviewed, (scheduled,) published, then replaced."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"  # approved, waiting for its publish time
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"  # a later version replaced it (published or draft)
+    REJECTED = "rejected"
+
+
+OPEN_VERSION_STATES = (VersionStatus.DRAFT, VersionStatus.IN_REVIEW, VersionStatus.APPROVED)
+
+
+class VersionOrigin(StrEnum):
+    BASELINE = "baseline"  # the shipped content pack
+    COUNTY = "county"  # edited in the console
+    IMPORT = "import"  # an Excel import
+    ROLLBACK = "rollback"

@@ -86,6 +86,8 @@ class Settings:
     index_dir: Path | None = None  # default: var_dir / "index"
     office_override: OfficeOverride = ""
     long_poll_seconds: float = 25.0
+    # How often each process checks for scheduled publications and releases made by another process.
+    kb_poll_seconds: float = 10.0
     rasa_bin: Path = field(default_factory=lambda: REPO_ROOT / ".venv-rasa" / "bin" / "rasa")
     shared_data_dir: Path = field(default_factory=lambda: REPO_ROOT.parent / "shared" / "data")
     debug: bool = False
@@ -176,6 +178,7 @@ class Settings:
             index_dir=Path(text("MINWON_INDEX_DIR")) if text("MINWON_INDEX_DIR") else None,
             office_override=override,  # type: ignore[arg-type]  # checked above
             long_poll_seconds=number("MINWON_LONG_POLL_SECONDS", 25.0),
+            kb_poll_seconds=number("MINWON_KB_POLL_SECONDS", 10.0),
             rasa_bin=Path(text("MINWON_RASA_BIN") or REPO_ROOT / ".venv-rasa" / "bin" / "rasa"),
             shared_data_dir=Path(text("MINWON_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"),
             debug=flag("MINWON_DEBUG", False),
@@ -193,6 +196,8 @@ class Settings:
             "EMBEDDING_MODEL": self.embedding_model,
             "MINWON_INDEX_DIR": str(self.index_root),
             "MINWON_LONG_POLL_SECONDS": str(self.long_poll_seconds),
+            "MINWON_KB_POLL_SECONDS": str(self.kb_poll_seconds),
+            "RASA_TIMEOUT": str(self.rasa_timeout),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),
         }
         if self.office_override:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
-from faq.korean import lexical_terms
 from faq.store import FaqStore
 
 # Words that frame a question or name a facet every procedure has; they never make a question specific.
@@ -55,16 +53,15 @@ class Coverage:
         for entry in store.entries:
             terms: set[str] = set()
             for text in entry.texts():
-                terms.update(lexical_terms(store.fill(text)))
+                terms.update(store.lexicon.terms(store.fill(text)))
             self.vocab[entry.id] = frozenset(terms)
         self.df = Counter(term for terms in self.vocab.values() for term in terms)
         self.entries = len(self.vocab)
+        self._lexicon = store.lexicon
 
-    @staticmethod
-    @lru_cache(maxsize=4096)
-    def terms(query: str) -> tuple[str, ...]:
-        """The question's content terms, once each (cached: a turn asks for them more than once)."""
-        return tuple(t for t in dict.fromkeys(lexical_terms(query)) if len(t) > 1)
+    def terms(self, query: str) -> tuple[str, ...]:
+        """The question's content terms, once each (the lexicon caches the analysis)."""
+        return tuple(t for t in dict.fromkeys(self._lexicon.terms(query)) if len(t) > 1)
 
     def specific_terms(self, query: str) -> list[str]:
         return [t for t in self.terms(query) if t not in IGNORED_WORDS]

@@ -147,6 +147,12 @@ def synonyms() -> dict[str, str]:
 def lexical_terms(text: str) -> list[str]:
     """Content morphemes of ``text`` for BM25: particles and endings dropped,
     synonyms mapped to one canonical term, Latin letters lower-cased."""
+    return list(_lexical_terms(text))
+
+
+@lru_cache(maxsize=65536)
+def _lexical_terms(text: str) -> tuple[str, ...]:
+    # Cached: every knowledge release re-analyses the same phrasings and answers.
     table = synonyms()
     terms: list[str] = []
     for morph in morphemes(text):
@@ -154,4 +160,4 @@ def lexical_terms(text: str) -> list[str]:
             continue
         form = morph.form.lower()
         terms.append(table.get(form, form))
-    return terms
+    return tuple(terms)

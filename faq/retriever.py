@@ -13,18 +13,19 @@ from typing import Literal
 
 import numpy as np
 
+from faq.check import today_kst
 from faq.coverage import Coverage, CoverageCheck
 from faq.embedder import Embedder
 from faq.index import LoadedIndex
-from faq.korean import lexical_terms
 from faq.store import FaqStore
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 # answer: the top entry answers the question; related: it is about the same thing but does not cover
 # what was asked (shown as related guidance, never as the answer); choose: several entries are close;
-# clarify: the question is too vague to pick one; none: nothing in the FAQ is about it.
-Decision = Literal["answer", "related", "choose", "clarify", "none"]
+# clarify: the question is too vague to pick one; none: nothing in the FAQ is about it;
+# expired: the entry that would answer is past its expiry date (not served; the department is named).
+Decision = Literal["answer", "related", "choose", "clarify", "none", "expired"]
 
 
 @dataclass(frozen=True)
@@ -138,18 +139,21 @@ class Retriever:
                 best[entry_id] = (float(score), int(pid))
         return best
 
-    def candidates(self, query: str, mode: Mode = "hybrid") -> Candidates:
-        """Best phrasing score per entry from each retriever the mode uses (the expensive part)."""
+    def candidates(self, query: str, mode: Mode = "hybrid", vector: np.ndarray | None = None) -> Candidates:
+        """Best phrasing score per entry from each retriever the mode uses (the expensive part).
+
+        ``vector``: the query's embedding when the caller already has it (comparing two releases)."""
         cfg = self.config
         dense: dict[str, tuple[float, int]] = {}
         lexical: dict[str, tuple[float, int]] = {}
         with self._lock:
             if mode in ("hybrid", "dense"):
-                vector = self.embedder.encode([query])[0]
+                if vector is None:
+                    vector = self.embedder.encode([query])[0]
                 ids, sims = self.index.dense_search(vector, cfg.candidates)
                 dense = self._best_per_entry(ids, sims)
             if mode in ("hybrid", "bm25"):
-                scores = self.index.bm25_scores(lexical_terms(query))
+                scores = self.index.bm25_scores(self.store.lexicon.terms(query))
                 top = np.argsort(-scores)[: cfg.candidates]
                 lexical = {
                     self.index.entry_ids[i]: (float(scores[i]), self.index.first_phrasing[i])
@@ -188,6 +192,8 @@ class Retriever:
             runner = max((v[0] for e, v in dense.items() if e != ranked[0][0]), default=0.0)
             apart = dense.get(ranked[0][0], (0.0, -1))[0] - runner >= self.config.min_margin
             decision = ("answer" if apart else "choose") if covered else "related"
+            if decision in ("answer", "related") and self.store.is_expired(self.store.by_id[ranked[0][0]], today_kst()):
+                decision = "expired"
         items = []
         for entry_id, score in ranked[:top_k]:
             entry = self.store.by_id[entry_id]

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from faq.facts import FACT_PREFIX, FACTS_FILE, FactsTable
+from faq.lexicon import Lexicon
 from faq.yamlio import FaqLoadError, line_of, read_yaml, strip_lines
 
 __all__ = ["ANSWER_FIELDS", "Answer", "CountyProfile", "Entry", "FaqLoadError", "FaqStore"]
@@ -77,7 +78,8 @@ class Answer(BaseModel):
 
 class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^T\d{2}-\d{3}$")
+    # T: the shipped content pack; C: entries a county created in the console (same topic numbers).
+    id: str = Field(pattern=r"^[TC]\d{2}-\d{3}$")
     topic: str = ""
     question: str = Field(min_length=4)
     alternatives: list[str]
@@ -90,6 +92,12 @@ class Entry(BaseModel):
     verified: dt.date
     # Shown to residents when values change yearly ("2026년 기준"); derived from the facts used when empty.
     as_of: str | None = None
+    # The owner re-checks the entry by this day (listed as overdue after it); past ``expires`` the
+    # answer is no longer served (the bot points to the department instead).
+    review_by: dt.date | None = None
+    expires: dt.date | None = None
+    # For officers only (처리 요령, 내부 참고, 관련 부서 연락처): shown in the console, never to residents.
+    internal_notes: str | None = None
     # What follow-up questions refer to ("그거 수수료는요?"); defaults to the file's subject.
     subject: str = ""
 
@@ -201,11 +209,19 @@ class CountyProfile:
 class FaqStore:
     """All entries, with the county profile and the facts table they reference."""
 
-    def __init__(self, entries: list[Entry], profile: CountyProfile, facts: FactsTable, titles: dict[str, str]) -> None:
+    def __init__(
+        self,
+        entries: list[Entry],
+        profile: CountyProfile,
+        facts: FactsTable,
+        titles: dict[str, str],
+        lexicon: Lexicon | None = None,
+    ) -> None:
         self.entries = entries
         self.profile = profile
         self.facts = facts
         self.topic_titles = titles
+        self.lexicon = lexicon or Lexicon()
         self.by_id = {entry.id: entry for entry in entries}
         self.values = {**profile.flat, **facts.flat()}
         self._rendered: dict[str, str] = {}
@@ -258,10 +274,14 @@ class FaqStore:
     def fingerprint(self) -> str:
         """Changes whenever any entry, the county profile or the facts table changes."""
         digest = hashlib.sha256()
-        for entry in self.entries:
+        for entry in sorted(self.entries, key=lambda e: e.id):  # the same content in any order, one key
             digest.update(entry.model_dump_json().encode())
         digest.update(repr(sorted(self.values.items())).encode())
+        digest.update(self.lexicon.fingerprint().encode())
         return digest.hexdigest()[:16]
+
+    def is_expired(self, entry: Entry, today: dt.date) -> bool:
+        return entry.expires is not None and entry.expires < today
 
     def fill(self, text: str) -> str:
         """Replace ``{keys}`` with county and national values."""

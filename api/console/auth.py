@@ -45,7 +45,14 @@ class StaffAuth:
         self.db = db
 
     # ---- accounts (the `minwon user` CLI) ----
-    def add_user(self, username: str, password: str, role: Role | str, display_name: str | None = None) -> User:
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: Role | str,
+        display_name: str | None = None,
+        department: str | None = None,
+    ) -> User:
         username = username.strip()
         try:
             role = Role(role)
@@ -62,6 +69,7 @@ class StaffAuth:
                 username=username,
                 display_name=(display_name or username).strip()[:64],
                 role=role,
+                department=department or None,
                 password_hash=_hasher.hash(password),
                 active=True,
                 failed_logins=0,

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from api.console.auth import AuthError
+from api.console.pages import message_page, page, templates
 from api.db.models import StaffLogin
 from api.deps import (
     STAFF_COOKIE,
     AdminStaff,
+    AnyStaff,
     AnyStaffFormCsrf,
     AuthDep,
     DeskDep,
     DeskStaff,
     DeskStaffCsrf,
     DeskStaffFormCsrf,
+    KnowledgeDep,
     SettingsDep,
     StaffAuthRequired,
     StaffForbidden,
@@ -36,12 +37,12 @@ from api.deps import (
 )
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffError, QueueItem
-from api.kinds import FinishHow, TicketStatus
+from api.kinds import FinishHow, Role, TicketStatus
+from api.knowledge import Knowledge
 from api.messages import MessageRejected, clean_text, officer_words
 from api.settings import Settings
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 LOGIN_CSRF_COOKIE = "minwon_login_csrf"
 STATE_LABELS = {TicketStatus.NEW: "접수", TicketStatus.IN_PROGRESS: "처리 중", TicketStatus.DONE: "완료"}
 OFFICER_MESSAGE_CHARS = 2000
@@ -67,16 +68,6 @@ def _secure(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https" or settings.secure_cookies
 
 
-def _page(request: Request, name: str, staff: StaffLogin | None, **context: Any) -> HTMLResponse:
-    context.update(staff=staff, user=staff.user if staff else None, csrf=staff.csrf_token if staff else "")
-    response = templates.TemplateResponse(request, name, context)
-    response.headers["Cache-Control"] = "no-store"  # transcripts must not linger in a shared PC's cache
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
-
-
 def _ticket_status(value: str) -> TicketStatus | None:
     try:
         return TicketStatus(value)
@@ -84,15 +75,11 @@ def _ticket_status(value: str) -> TicketStatus | None:
         return None
 
 
-def _message_page(request: Request, title: str, text: str, status_code: int) -> HTMLResponse:
-    return templates.TemplateResponse(request, "message.html", {"title": title, "text": text}, status_code=status_code)
-
-
 # ---- login / logout ----
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, settings: SettingsDep, next: str = "/console") -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    response = _page(request, "login.html", None, login_csrf=token, next=next, error="")
+    response = page(request, "login.html", None, login_csrf=token, next=next, error="")
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request, settings), path="/console"
     )
@@ -115,7 +102,7 @@ async def login(
     try:
         login = await asyncio.to_thread(auth.login, username, password)
     except AuthError as exc:
-        response = _page(request, "login.html", None, login_csrf=expected, next=next, error=str(exc))
+        response = page(request, "login.html", None, login_csrf=expected, next=next, error=str(exc))
         response.status_code = 401
         return response
     target = next if next.startswith("/console") and not next.startswith("//") else "/console"
@@ -156,8 +143,11 @@ def _queue_item(item: QueueItem, staff: StaffLogin) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-async def queue_page(request: Request, staff: DeskStaff, desk: DeskDep) -> HTMLResponse:
-    return _page(request, "queue.html", staff, hours=desk.hours_text(), open=desk.is_open())
+async def console_home(request: Request, staff: AnyStaff, desk: DeskDep) -> Response:
+    """Officers land on the queue; curators on the knowledge base (they have no desk)."""
+    if staff.user.role == Role.CURATOR:
+        return RedirectResponse("/console/kb", status_code=303)
+    return page(request, "queue.html", staff, hours=desk.hours_text(), open=desk.is_open())
 
 
 @router.get("/api/queue")
@@ -188,8 +178,8 @@ class Finish(BaseModel):
 async def handoff_page(request: Request, handoff_id: int, staff: DeskStaff, desk: DeskDep) -> HTMLResponse:
     item = await desk.handoff(handoff_id)
     if item is None:
-        return _message_page(request, "없는 상담", "요청하신 상담을 찾을 수 없습니다.", 404)
-    return _page(request, "handoff.html", staff, item=item)
+        return message_page(request, "없는 상담", "요청하신 상담을 찾을 수 없습니다.", 404)
+    return page(request, "handoff.html", staff, item=item)
 
 
 async def _handoff_or_404(desk: HandoffDesk, handoff_id: int) -> QueueItem | JSONResponse:
@@ -197,9 +187,28 @@ async def _handoff_or_404(desk: HandoffDesk, handoff_id: int) -> QueueItem | JSO
     return item if item is not None else JSONResponse({"detail": "없는 상담입니다."}, status_code=404)
 
 
+def _internal_notes(knowledge: Knowledge, context: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Officers' notes (처리 요령, 내부 참고) of the entries the bot considered; never shown to residents."""
+    retriever = knowledge.current()
+    if retriever is None or not context:
+        return []
+    notes = []
+    for candidate in context.get("candidates", []):
+        entry = retriever.store.by_id.get(str(candidate.get("id")))
+        if entry is not None and entry.internal_notes:
+            notes.append({"id": entry.id, "question": entry.question, "notes": entry.internal_notes})
+    return notes
+
+
 @router.get("/api/handoffs/{handoff_id}/events")
 async def handoff_events(
-    handoff_id: int, staff: DeskStaff, desk: DeskDep, settings: SettingsDep, after: int = 0, wait: float = 0
+    handoff_id: int,
+    staff: DeskStaff,
+    desk: DeskDep,
+    settings: SettingsDep,
+    knowledge: KnowledgeDep,
+    after: int = 0,
+    wait: float = 0,
 ) -> JSONResponse:
     found = await _handoff_or_404(desk, handoff_id)
     if isinstance(found, JSONResponse):
@@ -213,6 +222,7 @@ async def handoff_events(
             "officer": item.officer,
             "mine": item.officer_id == staff.user_id,
             "context": item.context,
+            "internal_notes": _internal_notes(knowledge, item.context),
             "messages": [m.public() for m in messages],
         }
     )
@@ -252,7 +262,7 @@ async def tickets_page(request: Request, staff: DeskStaff, desk: DeskDep, status
     chosen = _ticket_status(status)
     tickets = await desk.tickets(chosen)
     kst = desk.config.hours.timezone
-    return _page(request, "tickets.html", staff, tickets=tickets, status=chosen or "", labels=STATE_LABELS, kst=kst)
+    return page(request, "tickets.html", staff, tickets=tickets, status=chosen or "", labels=STATE_LABELS, kst=kst)
 
 
 @router.post("/tickets/{ticket_id}")
@@ -266,11 +276,11 @@ async def update_ticket(
 ) -> Response:
     chosen = _ticket_status(status)
     if chosen is None:
-        return _message_page(request, "저장하지 못했습니다", f"알 수 없는 상태입니다: {status}", 400)
+        return message_page(request, "저장하지 못했습니다", f"알 수 없는 상태입니다: {status}", 400)
     try:
         await desk.update_ticket(ticket_id, staff.user, chosen, notes[:4000])
     except HandoffError as exc:
-        return _message_page(request, "저장하지 못했습니다", str(exc), 400)
+        return message_page(request, "저장하지 못했습니다", str(exc), 400)
     return RedirectResponse(f"/console/tickets#ticket-{ticket_id}", status_code=303)
 
 
@@ -278,4 +288,4 @@ async def update_ticket(
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(request: Request, staff: AdminStaff, desk: DeskDep) -> HTMLResponse:
     entries = await desk.audit_log(300)
-    return _page(request, "audit.html", staff, entries=entries)
+    return page(request, "audit.html", staff, entries=entries)

@@ -42,7 +42,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))  # officer | curator | admin
+    role: Mapped[str] = mapped_column(String(16))  # api.kinds.Role
+    # The department a curator owns (a dept key of the county profile); admins edit every department.
+    department: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -136,3 +138,91 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# ---- the live knowledge base (curator workspace) ----
+class KbEntry(Base):
+    """One FAQ entry; its content lives in immutable versions, and at most one is published."""
+
+    __tablename__ = "kb_entries"
+    __table_args__ = (Index("ix_kb_entries_topic", "topic"), Index("ix_kb_entries_department", "department"))
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # T01-002, or C01-001 for county entries
+    topic: Mapped[str] = mapped_column(String(8))
+    department: Mapped[str] = mapped_column(String(32))  # owner (dept key of the county profile)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The published version residents are answered from (None: not served yet).
+    published_version: Mapped[int | None]
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Baseline content pack bookkeeping: the pack's content hash this entry last matched, whether the
+    # county changed the entry since, and a newer pack version waiting for a curator's decision.
+    baseline_hash: Mapped[str | None] = mapped_column(String(64))
+    county_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    baseline_pending: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KbVersion(Base):
+    """An immutable snapshot of an entry's content and where it stands in review."""
+
+    __tablename__ = "kb_versions"
+    __table_args__ = (
+        Index("ix_kb_versions_entry_number", "entry_id", "number", unique=True),
+        Index("ix_kb_versions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("kb_entries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # draft | in_review | approved | published | superseded …
+    content: Mapped[dict[str, Any]]  # the entry as faq.store.Entry fields (plus internal notes)
+    origin: Mapped[str] = mapped_column(String(16))  # baseline | county | import | rollback
+    based_on: Mapped[int | None]  # the version number the editor started from (edit-conflict check)
+    author: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None]
+    publish_at: Mapped[datetime | None]  # approved for publication at this time (a law's effective date)
+    published_at: Mapped[datetime | None]
+    # The pre-publication regression check of this version (status, progress, changed answers).
+    check: Mapped[dict[str, Any] | None]
+
+
+class KbSynonym(Base):
+    """Resident wording → the term the FAQ uses (주소 이전 → 전입신고), used by lexical retrieval."""
+
+    __tablename__ = "kb_synonyms"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    variant: Mapped[str] = mapped_column(String(64), unique=True)
+    canonical: Mapped[str] = mapped_column(String(64))
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KbGoldenQuestion(Base):
+    """A county's own regression question: which entry must answer it."""
+
+    __tablename__ = "kb_golden_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(String(300))
+    entry_id: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KbRelease(Base):
+    """A knowledge release: the published versions at one moment, with the index built for them."""
+
+    __tablename__ = "kb_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # the index key residents are answered from
+    entries: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -37,6 +37,11 @@ RELATED = (
 CLARIFY_DOCUMENT = "어떤 서류를 찾으시나요? 아래에서 골라 주시거나, 필요한 서류 이름을 말씀해 주세요."
 CLARIFY = "어떤 민원을 찾으시나요? 아래에서 골라 주시거나, 조금 더 자세히 말씀해 주세요."
 DOCUMENT_WORDS = ("서류", "증명서", "떼", "뗄", "발급", "등본", "초본")
+# The entry that would answer is past its expiry date: say so, and who to ask instead.
+EXPIRED = (
+    "이 질문에 대한 안내는 유효기간이 지나 지금은 최신 내용을 확인해 드릴 수 없습니다. "
+    "{department}({phone})에 문의하시거나, 아래에서 상담원 연결(운영 시간 외에는 전화 상담 요청)을 해 주세요."
+)
 NOT_FOUND = (
     "죄송합니다. 말씀하신 내용은 제가 안내해 드릴 수 있는 민원 정보에서 찾지 못했습니다. "
     "여권, 주민등록, 전입신고, 세금, 폐기물 같은 민원 절차를 물어봐 주시거나 상담원 연결을 요청해 주세요."
@@ -159,6 +164,12 @@ class ActionAnswerFaq(Action):
             if result.decision == "answer":
                 return [SlotSet("failures", 0.0), *events]
             return [*self._failed(dispatcher, failures), *events]
+        if result.decision == "expired":
+            entry = retriever.store.by_id[result.results[0].id]
+            dept = retriever.store.profile.department(entry.department)
+            text = EXPIRED.format(department=dept["name"], phone=dept["phone"])
+            dispatcher.utter_message(text=text, buttons=[HUMAN_BUTTON, OTHER_BUTTON])
+            return self._failed(dispatcher, failures)
         if result.decision == "clarify":
             buttons = [{"title": r.question, "payload": r.question} for r in result.results[:4]]
             prompt = CLARIFY_DOCUMENT if any(word in text for word in DOCUMENT_WORDS) else CLARIFY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,10 +45,25 @@ def free_ports(count: int) -> list[int]:
 
 
 OFFICER = ("kim", "민원팀 김주무관", "correct horse battery staple")
+# Two curators of the passport team: one edits, the other approves.
+CURATORS = [
+    ("yeo1", "여권팀 여주무관", "correct horse battery staple"),
+    ("yeo2", "여권팀 권주무관", "correct horse battery staple"),
+]
+
+
+def writable_index(var: Path) -> Path:
+    """A copy of the built index the stack may add releases to (publishing writes new index folders)."""
+    root = var / "index"
+    built = (BUILT_INDEX / "current").resolve()
+    shutil.copytree(built, root / built.name)
+    (root / "current").symlink_to(built.name)
+    return root
 
 
 def stack_settings(var: Path, **changes: object) -> Settings:
-    """A stack of its own: its var folder (database, secret, logs), the built model and index, free ports."""
+    """A stack of its own: its var folder (database, secret, logs), the built model, a copy of the built
+    index, free ports."""
     api_port, rasa_port = free_ports(2)
     settings = Settings(
         var_dir=var,
@@ -55,9 +71,11 @@ def stack_settings(var: Path, **changes: object) -> Settings:
         rasa_port=rasa_port,
         rasa_url=f"http://127.0.0.1:{rasa_port}",
         embedding_model=BUILT_MODEL,
-        index_dir=BUILT_INDEX,
+        index_dir=writable_index(var),
         # Tests run at any hour; the desk is open unless a test closes it.
         office_override="open",
+        # Behaviour, not speed, is under test here (a busy CI machine is slow); timeouts have unit tests.
+        rasa_timeout=15.0,
     )
     for name, value in changes.items():
         setattr(settings, name, value)
@@ -67,15 +85,30 @@ def stack_settings(var: Path, **changes: object) -> Settings:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = stack_settings(tmp_path_factory.mktemp("stack-var"))
-    # The first officer is created the way an operator would: with the CLI.
-    username, name, password = OFFICER
-    subprocess.run(
-        [sys.executable, "-m", "api.cli", "user", "add", username, "--name", name, "--password-stdin"],
-        input=password + "\n",
-        text=True,
-        check=True,
-        env={**os.environ, **settings.child_env()},
-    )
+    # Accounts are created the way an operator would: with the CLI.
+    accounts = [(*OFFICER, "officer", None)] + [(*c, "curator", "passport") for c in CURATORS]
+    for username, name, password, role, department in accounts:
+        extra = ["--department", department] if department else []
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "user",
+                "add",
+                username,
+                "--name",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+                *extra,
+            ],
+            input=password + "\n",
+            text=True,
+            check=True,
+            env={**os.environ, **settings.child_env()},
+        )
     running = Stack(settings)
     running.start()
     try:

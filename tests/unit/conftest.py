@@ -50,3 +50,26 @@ def db(request, tmp_path):
             yield database
         finally:
             database.dispose()
+
+
+@pytest.fixture(scope="session")
+def kb_index_root(tmp_path_factory):
+    """An index folder knowledge-release tests may write to: the built index copied in, so the
+    embedding cache seeds from it and a release embeds only the phrasings a test changed."""
+    import shutil
+
+    from tests.conftest import BUILT_INDEX
+
+    root = tmp_path_factory.mktemp("kb-index")
+    built = (BUILT_INDEX / "current").resolve()
+    shutil.copytree(built, root / built.name)
+    (root / "current").symlink_to(built.name)
+    return root
+
+
+@pytest.fixture
+def kb_settings(settings, kb_index_root, db):
+    """Settings for knowledge-base tests: the test database, a writable index root, the desk closed."""
+    import dataclasses
+
+    return dataclasses.replace(settings, database_url=db.url, index_dir=kb_index_root, load_retriever=True)

@@ -72,12 +72,15 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client: 
     assert locked.status_code == 401 and "잠겼습니다" in locked.text
 
 
-def test_a_curator_cannot_see_the_queue(client: TestClient) -> None:
+def test_a_curator_gets_the_knowledge_base_not_the_queue(client: TestClient) -> None:
     login_page = client.get("/console/login")
     token = login_page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     client.post("/console/login", data={"username": "park", "password": PASSWORD, "csrf": token})
-    assert client.get("/console").status_code == 403
+    home = client.get("/console", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/console/kb"
     assert client.get("/console/api/queue").status_code == 403
+    assert client.get("/console/tickets").status_code == 403
+    assert client.get("/console/handoffs/1").status_code == 403
 
 
 def test_disabling_a_user_ends_their_sessions(db: Database, client: TestClient) -> None:

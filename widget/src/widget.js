@@ -74,9 +74,26 @@
     cancelCallback: "닫기"
   }, window.MinwonWidgetStrings || {});
 
-  var store = cfg.storage === "local" ? window.localStorage : window.sessionStorage;
+  // Preview mode (the curator console): a fixed transcript from a JSON element, nothing stored or sent.
+  var preview = readPreview(script.getAttribute("data-preview"));
+  var memory = {};
+  var store = preview ? { getItem: function (k) { return memory[k] || null; }, setItem: function (k, v) { memory[k] = v; } }
+    : cfg.storage === "local" ? window.localStorage : window.sessionStorage;
   var KEY = "minwon.widget.v1";
-  var state = load();
+  var state = preview ? previewState(preview) : load();
+
+  function readPreview(id) {
+    if (!id) return null;
+    var el = document.getElementById(id);
+    try { return el ? JSON.parse(el.textContent || "null") : null; } catch (e) { return null; }
+  }
+  function previewState(p) {
+    var now = Date.now();
+    var messages = (p.messages || []).map(function (m, i) {
+      return { id: "p" + i, from: m.from === "user" ? "user" : "bot", text: String(m.text || ""), buttons: [], ts: now };
+    });
+    return { token: null, messages: messages, queue: [], open: true, fontSize: 16, handoff: { state: "bot" }, after: 0 };
+  }
 
   function load() {
     try {
@@ -334,7 +351,7 @@
   var sending = false, backoff = 0, retryTimer = null;
 
   function ask(text, shown) {
-    if (!text || !text.trim()) return;
+    if (preview || !text || !text.trim()) return;
     var id = uid();
     var m = { id: id, from: "user", text: shown || text, ts: Date.now(), pending: true };
     add(m);
@@ -440,6 +457,7 @@
     });
   }
   function act(action) {
+    if (preview) return;
     if (action === "callback") { openCallback(); return; }
     if (!state.token) return;
     var path = action === "cancel_handoff" ? "/api/v1/handoff/cancel" : "/api/v1/handoff";
@@ -580,6 +598,7 @@
 
   /* ---------- open, close, reset, font size ---------- */
   function greet() {
+    if (preview) return;
     if (cfg.greeting) add({ id: uid(), from: "bot", text: cfg.greeting, ts: Date.now() });
     state.queue.push({ id: uid(), text: "안녕하세요", silent: true });
     save();
@@ -601,6 +620,7 @@
     launcher.focus();
   }
   function reset() {
+    if (preview) return;
     if (!window.confirm(T.resetConfirm)) return;
     if (state.handoff && state.handoff.state === "waiting" && state.token) {
       post("/api/v1/handoff/cancel", { session: state.token }).catch(function () { /* best effort */ });
@@ -655,6 +675,7 @@
     fit();
   }
 
+  if (preview) form.hidden = true;
   redraw();
   if (state.open) { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); }
   if (state.queue.length) pump();

@@ -108,6 +108,16 @@
       box.appendChild(ul);
       box.appendChild(el("p", ctx.confident ? "챗봇이 이 안내로 답변했습니다." : "챗봇이 확신하지 못해 답변하지 않았습니다."));
     }
+    function renderNotes(notes) {
+      var box = document.getElementById("internal-notes");
+      if (!box || !notes) return;
+      box.textContent = "";
+      if (!notes.length) { box.appendChild(el("p", "관련 항목의 내부 메모가 없습니다.")); return; }
+      notes.forEach(function (n) {
+        box.appendChild(el("h3", n.id + " " + n.question));
+        box.appendChild(el("p", n.notes, "text"));
+      });
+    }
     poll(function () { return "/console/api/handoffs/" + id + "/events?after=" + after + "&wait=" + (after ? 25 : 0); }, function (b) {
       b.messages.forEach(function (m) {
         after = Math.max(after, m.id);
@@ -118,6 +128,7 @@
       });
       list.scrollTop = list.scrollHeight;
       renderContext(b.context);
+      renderNotes(b.internal_notes);
       controls(b);
     });
     accept.addEventListener("click", function () {
@@ -144,6 +155,34 @@
     });
     text.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); form.requestSubmit(); }
+    });
+  }
+
+  if (page === "kb-review") {
+    // The answer-change check takes a few seconds: run it in the background and show its progress.
+    Array.prototype.forEach.call(document.querySelectorAll(".check-form"), function (checkForm) {
+      checkForm.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var box = checkForm.previousElementSibling;
+        var button = checkForm.querySelector("button");
+        button.disabled = true;
+        box.textContent = "";
+        var progress = el("p", "확인을 시작했습니다…");
+        progress.setAttribute("role", "status");
+        box.appendChild(progress);
+        var done = false;
+        fetch(checkForm.action, { method: "POST", credentials: "same-origin", body: new FormData(checkForm) })
+          .then(function () { done = true; location.reload(); })
+          .catch(function () { done = true; progress.textContent = "확인하지 못했습니다. 다시 시도해 주세요."; button.disabled = false; });
+        (function tick() {
+          if (done) return;
+          fetch(box.getAttribute("data-check"), { credentials: "same-origin" }).then(function (r) { return r.json(); })
+            .then(function (c) {
+              if (c.status === "running" && c.total) progress.textContent = "확인 중… " + c.done + "/" + c.total;
+              setTimeout(tick, 1000);
+            }).catch(function () { setTimeout(tick, 2000); });
+        })();
+      });
     });
   }
 })();
