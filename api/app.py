@@ -15,13 +15,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.analytics.service import AnalyticsService
 from api.chat import ChatService
+from api.console import analytics_routes as analytics_console
 from api.console import kb_routes as kb_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
 from api.db import Database
 from api.deps import Services
-from api.feedback import FeedbackLog
 from api.handoff.config import HandoffConfig
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
@@ -44,7 +45,6 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     desk = HandoffDesk(HandoffStore(db), HandoffConfig.load(settings.county_file, settings.office_override))
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-    feedback = FeedbackLog(settings.var_dir / "feedback.jsonl")
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
     return Services(
@@ -54,11 +54,11 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, feedback, CountyProfile.load(settings.county_file), settings.max_message_chars),
+        chat=ChatService(rasa, desk, CountyProfile.load(settings.county_file), settings.max_message_chars),
         knowledge=knowledge,
-        feedback=feedback,
         actions=actions.build_executor(knowledge.current),
         kb=kb,
+        analytics=AnalyticsService(db, knowledge, kb),
     )
 
 
@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(handoff.router)
     app.include_router(kb_console.router)
+    app.include_router(analytics_console.router)
     app.include_router(console.router)
     console.install_handlers(app)
     kb_console.install(app)
