@@ -145,7 +145,7 @@ async def callback(body: CallbackRequest, tokens: TokensDep, desk: DeskDep) -> J
         phone = _field(body.phone, 20, "연락받으실 전화번호").replace(" ", "")
         if not PHONE.match(phone):
             raise FieldRejected(BAD_PHONE)
-        preferred = _field(body.preferred_time or "언제든 가능", 100, "통화 희망 시간")
+        preferred = mask_pii(_field(body.preferred_time or "언제든 가능", 100, "통화 희망 시간"))
         question = mask_pii(_field(body.question, 1000, "문의 내용"))
     except FieldRejected as exc:
         return JSONResponse({"stored": False, "detail": exc.detail}, status_code=422)
