@@ -18,6 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 from starlette.requests import HTTPConnection
 
 from api.chat import ChatService
+from api.client_address import client_address
 from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import StaffLogin
@@ -115,6 +116,15 @@ class StaffForbidden(Exception):
 
 def is_console_api(request: Request) -> bool:
     return request.url.path.startswith("/console/api/")
+
+
+def get_client_address(conn: HTTPConnection, settings: SettingsDep) -> str:
+    """The caller's address (``X-Forwarded-For`` only from ``Settings.trusted_proxies``)."""
+    peer = conn.client.host if conn.client else None
+    return client_address(peer, conn.headers.get("x-forwarded-for"), settings.proxy_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:
