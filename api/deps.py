@@ -28,6 +28,7 @@ from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
+from api.ratelimit import ResidentLimits
 from api.settings import Settings
 from api.tokens import ConversationTokens
 
@@ -41,6 +42,7 @@ class Services:
 
     settings: Settings
     tokens: ConversationTokens
+    limits: ResidentLimits  # residents' rate limits (turns, callbacks)
     rasa: RasaClient
     db: Database
     desk: HandoffDesk
@@ -125,6 +127,13 @@ def get_client_address(conn: HTTPConnection, settings: SettingsDep) -> str:
 
 
 ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_limits(services: ServicesDep) -> ResidentLimits:
+    return services.limits
+
+
+LimitsDep = Annotated[ResidentLimits, Depends(get_limits)]
 
 
 async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:

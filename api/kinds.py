@@ -74,6 +74,13 @@ class PiiKind(StrEnum):
     PLATE = "차량번호"
 
 
+class LimitedAction(StrEnum):
+    """What a resident does that is rate-limited (api.ratelimit)."""
+
+    TURN = "turn"  # a chat message (HTTP or WebSocket)
+    CALLBACK = "callback"  # a callback request
+
+
 # Buttons the widget handles itself instead of sending their payload as a message.
 ButtonAction = Literal["handoff", "callback", "cancel_handoff"]
 # How an officer leaves a conversation: end it, or hand it back to the bot.

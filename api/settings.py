@@ -81,6 +81,11 @@ class Settings:
     secure_cookies: bool = False
     # Proxies (addresses or networks) whose X-Forwarded-For is believed; none: the peer address is the client.
     trusted_proxies: list[str] = field(default_factory=list)
+    # Residents' rate limits, per conversation and per client address (a library's PCs share one address).
+    turns_per_minute_session: int = 20
+    turns_per_minute_address: int = 60
+    callbacks_per_hour_session: int = 3
+    callbacks_per_hour_address: int = 10
     # The networks officers work from: their logins skip the per-account throttle a stranger could trigger.
     console_networks: list[str] = field(default_factory=list)
     # Built artefacts and state: database (SQLite), secret key, index, model, logs.
@@ -114,6 +119,14 @@ class Settings:
                 parse_networks(values, name)
             except ValueError as exc:
                 raise SettingsError(str(exc)) from exc
+        for name, value in (
+            ("MINWON_TURNS_PER_MINUTE_SESSION", self.turns_per_minute_session),
+            ("MINWON_TURNS_PER_MINUTE_ADDRESS", self.turns_per_minute_address),
+            ("MINWON_CALLBACKS_PER_HOUR_SESSION", self.callbacks_per_hour_session),
+            ("MINWON_CALLBACKS_PER_HOUR_ADDRESS", self.callbacks_per_hour_address),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be at least 1, got {value}")
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
 
@@ -196,6 +209,10 @@ class Settings:
             load_retriever=flag("MINWON_LOAD_RETRIEVER", True),
             secure_cookies=flag("MINWON_SECURE_COOKIES", False),
             trusted_proxies=items("MINWON_TRUSTED_PROXIES"),
+            turns_per_minute_session=integer("MINWON_TURNS_PER_MINUTE_SESSION", 20),
+            turns_per_minute_address=integer("MINWON_TURNS_PER_MINUTE_ADDRESS", 60),
+            callbacks_per_hour_session=integer("MINWON_CALLBACKS_PER_HOUR_SESSION", 3),
+            callbacks_per_hour_address=integer("MINWON_CALLBACKS_PER_HOUR_ADDRESS", 10),
             console_networks=items("MINWON_CONSOLE_NETWORKS"),
             var_dir=var,
             database_url=text("DATABASE_URL"),
@@ -234,4 +251,8 @@ class Settings:
             env["MINWON_TRUSTED_PROXIES"] = ",".join(self.trusted_proxies)
         if self.console_networks:
             env["MINWON_CONSOLE_NETWORKS"] = ",".join(self.console_networks)
+        env["MINWON_TURNS_PER_MINUTE_SESSION"] = str(self.turns_per_minute_session)
+        env["MINWON_TURNS_PER_MINUTE_ADDRESS"] = str(self.turns_per_minute_address)
+        env["MINWON_CALLBACKS_PER_HOUR_SESSION"] = str(self.callbacks_per_hour_session)
+        env["MINWON_CALLBACKS_PER_HOUR_ADDRESS"] = str(self.callbacks_per_hour_address)
         return env

@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.chat import BotMessage
-from api.deps import DeskDep, SettingsDep, TokensDep
+from api.deps import ClientAddress, DeskDep, LimitsDep, SettingsDep, TokensDep
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import Status, StoredMessage
+from api.kinds import LimitedAction
 from api.messages import MessageRejected, clean_text, field_words
 from api.privacy import mask_pii
-from api.routes.chat import EXPIRED
+from api.routes.chat import EXPIRED, too_many
 from api.tokens import ConversationTokens
 
 router = APIRouter(prefix="/api/v1", tags=["handoff"])
@@ -125,12 +126,17 @@ def _field(value: str, limit: int, label: str) -> str:
         raise FieldRejected(field_words(exc, label)) from exc
 
 
-@router.post("/callback", responses={401: {}, 422: {}})
-async def callback(body: CallbackRequest, tokens: TokensDep, desk: DeskDep) -> JSONResponse:
+@router.post("/callback", responses={401: {}, 422: {}, 429: {}})
+async def callback(
+    body: CallbackRequest, tokens: TokensDep, desk: DeskDep, limits: LimitsDep, client: ClientAddress
+) -> JSONResponse:
     """Store a callback ticket, only with explicit consent; without it, point to other channels."""
     conversation_id = _conversation(tokens, body.session)
     if body.session and conversation_id is None:
         return _expired()
+    refused = limits.check(LimitedAction.CALLBACK, conversation_id, client)
+    if refused is not None:
+        return too_many(refused, {"stored": False})
     config = desk.config
     if not body.consent:
         text = texts.NO_CONSENT.format(
