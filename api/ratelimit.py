@@ -51,7 +51,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._last_sweep = clock()
 
-    def hit(self, checks: list[tuple[str, Limit]]) -> float | None:
+    def hit(self, checks: list[tuple[str, Limit]], count: bool = True) -> float | None:
         """Count one hit against every key; or, if any key is over its limit, none, and the seconds to wait."""
         now = self._clock()
         with self._lock:
@@ -63,6 +63,8 @@ class RateLimiter:
                     waits.append(recent[len(recent) - limit.hits] + limit.seconds - now)
             if waits:
                 return max(waits)
+            if not count:
+                return None
             for key, _ in checks:
                 window = self._hits.setdefault(key, deque())
                 window.append(now)
@@ -94,10 +96,13 @@ class ResidentLimits:
             ),
         }
 
-    def check(self, action: LimitedAction, conversation_id: str | None, address: str) -> Refused | None:
+    def check(
+        self, action: LimitedAction, conversation_id: str | None, address: str, count: bool = True
+    ) -> Refused | None:
+        """Refused if over a limit; otherwise the hit is counted (``count=False``: only looked at)."""
         per_session, per_address = self.limits[action]
         checks = [(f"{action}:address:{address}", per_address)]
         if conversation_id:
             checks.append((f"{action}:session:{conversation_id}", per_session))
-        wait = self.limiter.hit(checks)
+        wait = self.limiter.hit(checks, count)
         return None if wait is None else Refused(max(1, math.ceil(wait)), action)

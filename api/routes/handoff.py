@@ -134,7 +134,8 @@ async def callback(
     conversation_id = _conversation(tokens, body.session)
     if body.session and conversation_id is None:
         return _expired()
-    refused = limits.check(LimitedAction.CALLBACK, conversation_id, client)
+    # Only stored tickets count: a resident correcting a mistyped phone number is not held up.
+    refused = limits.check(LimitedAction.CALLBACK, conversation_id, client, count=False)
     if refused is not None:
         return too_many(refused, {"stored": False})
     config = desk.config
@@ -156,6 +157,7 @@ async def callback(
     except FieldRejected as exc:
         return JSONResponse({"stored": False, "detail": exc.detail}, status_code=422)
     ticket_id = await desk.create_ticket(conversation_id, name, phone, preferred, question)
+    limits.check(LimitedAction.CALLBACK, conversation_id, client)
     text = texts.TICKET_SAVED.format(ticket=ticket_id)
     messages = await _notice(desk, conversation_id, text)
     return JSONResponse({"stored": True, "ticket": ticket_id, "detail": text, "messages": messages})
