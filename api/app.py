@@ -50,7 +50,7 @@ def build_services(settings: Settings) -> Services:
     kb = KnowledgeService(settings, db, knowledge)
     return Services(
         settings=settings,
-        tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age),
+        tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age, settings.previous_secret_keys),
         limits=ResidentLimits(settings),
         rasa=rasa,
         db=db,

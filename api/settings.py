@@ -72,6 +72,8 @@ class Settings:
     rasa_timeout: float = 3.0
     action_token: str = ""
     secret_key: str = ""
+    # Keys sessions were signed with before the current one: still accepted, re-signed on next use.
+    previous_secret_keys: list[str] = field(default_factory=list)
     cors_origins: list[str] = field(default_factory=list)
     max_message_chars: int = 1000
     session_max_age: int = 24 * 3600
@@ -203,6 +205,7 @@ class Settings:
             rasa_timeout=number("RASA_TIMEOUT", 3.0),
             action_token=text("ACTION_TOKEN"),
             secret_key=text("MINWON_SECRET_KEY"),
+            previous_secret_keys=items("MINWON_PREVIOUS_SECRET_KEYS"),
             cors_origins=[o.strip() for o in text("MINWON_CORS_ORIGINS").split(",") if o.strip()],
             max_message_chars=integer("MINWON_MAX_MESSAGE_CHARS", 1000),
             session_max_age=integer("MINWON_SESSION_MAX_AGE", 24 * 3600),
