@@ -29,6 +29,7 @@ from api.handoff.store import HandoffStore
 from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
+from api.ratelimit import ResidentLimits
 from api.routes import actions, chat, handoff, health
 from api.settings import Settings
 from api.tokens import ConversationTokens
@@ -49,7 +50,8 @@ def build_services(settings: Settings) -> Services:
     kb = KnowledgeService(settings, db, knowledge)
     return Services(
         settings=settings,
-        tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age),
+        tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age, settings.previous_secret_keys),
+        limits=ResidentLimits(settings),
         rasa=rasa,
         db=db,
         desk=desk,

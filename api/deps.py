@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection
 
 from api.analytics.service import AnalyticsService
 from api.chat import ChatService
+from api.client_address import client_address
 from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import StaffLogin
@@ -27,6 +28,7 @@ from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
 from api.rasa_client import RasaClient
+from api.ratelimit import ResidentLimits
 from api.settings import Settings
 from api.tokens import ConversationTokens
 
@@ -40,6 +42,7 @@ class Services:
 
     settings: Settings
     tokens: ConversationTokens
+    limits: ResidentLimits  # residents' rate limits (turns, callbacks)
     rasa: RasaClient
     db: Database
     desk: HandoffDesk
@@ -120,6 +123,22 @@ class StaffForbidden(Exception):
 
 def is_console_api(request: Request) -> bool:
     return request.url.path.startswith("/console/api/")
+
+
+def get_client_address(conn: HTTPConnection, settings: SettingsDep) -> str:
+    """The caller's address (``X-Forwarded-For`` only from ``Settings.trusted_proxies``)."""
+    peer = conn.client.host if conn.client else None
+    return client_address(peer, conn.headers.get("x-forwarded-for"), settings.proxy_networks)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
+
+
+def get_limits(services: ServicesDep) -> ResidentLimits:
+    return services.limits
+
+
+LimitsDep = Annotated[ResidentLimits, Depends(get_limits)]
 
 
 async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:

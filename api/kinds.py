@@ -59,6 +59,29 @@ class TicketStatus(StrEnum):
     DONE = "done"
 
 
+class PiiKind(StrEnum):
+    """Personal data masked out of residents' text; the value is the label that replaces it."""
+
+    RRN = "주민등록번호"
+    ALIEN = "외국인등록번호"
+    PASSPORT = "여권번호"
+    LICENCE = "운전면허번호"
+    PHONE = "전화번호"
+    EMAIL = "이메일"
+    CARD = "카드번호"
+    ACCOUNT = "계좌번호"
+    ADDRESS = "주소"
+    NAME = "이름"
+    PLATE = "차량번호"
+
+
+class LimitedAction(StrEnum):
+    """What a resident does that is rate-limited (api.ratelimit)."""
+
+    TURN = "turn"  # a chat message (HTTP or WebSocket)
+    CALLBACK = "callback"  # a callback request
+
+
 # Buttons the widget handles itself instead of sending their payload as a message.
 ButtonAction = Literal["handoff", "callback", "cancel_handoff"]
 # How an officer leaves a conversation: end it, or hand it back to the bot.

@@ -204,6 +204,8 @@ class Stack:
                 "--port",
                 str(self.api_port),
                 "--no-access-log",
+                # X-Forwarded-For is the api's to judge (Settings.trusted_proxies), not uvicorn's.
+                "--no-proxy-headers",
             ],
             api_env,
             REPO_ROOT,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from api.client_address import Network, parse_networks
 from faq.paths import REPO_ROOT, default_model_dir, index_root
 
 DEFAULT_PORT = 8000
@@ -71,6 +72,8 @@ class Settings:
     rasa_timeout: float = 3.0
     action_token: str = ""
     secret_key: str = ""
+    # Keys sessions were signed with before the current one: still accepted, re-signed on next use.
+    previous_secret_keys: list[str] = field(default_factory=list)
     cors_origins: list[str] = field(default_factory=list)
     max_message_chars: int = 1000
     session_max_age: int = 24 * 3600
@@ -78,6 +81,15 @@ class Settings:
     run_sweeper: bool = True
     # Console cookies get the Secure flag on https requests; force it behind a TLS-terminating proxy.
     secure_cookies: bool = False
+    # Proxies (addresses or networks) whose X-Forwarded-For is believed; none: the peer address is the client.
+    trusted_proxies: list[str] = field(default_factory=list)
+    # Residents' rate limits, per conversation and per client address (a library's PCs share one address).
+    turns_per_minute_session: int = 20
+    turns_per_minute_address: int = 60
+    callbacks_per_hour_session: int = 3
+    callbacks_per_hour_address: int = 10
+    # The networks officers work from: their logins skip the per-account throttle a stranger could trigger.
+    console_networks: list[str] = field(default_factory=list)
     # Built artefacts and state: database (SQLite), secret key, index, model, logs.
     var_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
     database_url: str = ""  # normalised in __post_init__; empty means SQLite in var_dir
@@ -101,8 +113,32 @@ class Settings:
             self.embedding_model = str(default_model_dir(self.var_dir))
         if self.office_override not in ("", "open", "closed"):
             raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {self.office_override!r}")
+        for name, values in (
+            ("MINWON_TRUSTED_PROXIES", self.trusted_proxies),
+            ("MINWON_CONSOLE_NETWORKS", self.console_networks),
+        ):
+            try:
+                parse_networks(values, name)
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from exc
+        for name, value in (
+            ("MINWON_TURNS_PER_MINUTE_SESSION", self.turns_per_minute_session),
+            ("MINWON_TURNS_PER_MINUTE_ADDRESS", self.turns_per_minute_address),
+            ("MINWON_CALLBACKS_PER_HOUR_SESSION", self.callbacks_per_hour_session),
+            ("MINWON_CALLBACKS_PER_HOUR_ADDRESS", self.callbacks_per_hour_address),
+        ):
+            if value < 1:
+                raise SettingsError(f"{name} must be at least 1, got {value}")
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
+
+    @property
+    def proxy_networks(self) -> list[Network]:
+        return parse_networks(self.trusted_proxies, "MINWON_TRUSTED_PROXIES")
+
+    @property
+    def console_trusted_networks(self) -> list[Network]:
+        return parse_networks(self.console_networks, "MINWON_CONSOLE_NETWORKS")
 
     @property
     def index_root(self) -> Path:
@@ -147,6 +183,9 @@ class Settings:
             except ValueError as exc:
                 raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
 
+        def items(name: str) -> list[str]:
+            return [item.strip() for item in text(name).split(",") if item.strip()]
+
         def flag(name: str, default: bool) -> bool:
             raw = text(name).lower()
             return default if not raw else raw in ("1", "true", "yes", "on")
@@ -166,11 +205,18 @@ class Settings:
             rasa_timeout=number("RASA_TIMEOUT", 3.0),
             action_token=text("ACTION_TOKEN"),
             secret_key=text("MINWON_SECRET_KEY"),
+            previous_secret_keys=items("MINWON_PREVIOUS_SECRET_KEYS"),
             cors_origins=[o.strip() for o in text("MINWON_CORS_ORIGINS").split(",") if o.strip()],
             max_message_chars=integer("MINWON_MAX_MESSAGE_CHARS", 1000),
             session_max_age=integer("MINWON_SESSION_MAX_AGE", 24 * 3600),
             load_retriever=flag("MINWON_LOAD_RETRIEVER", True),
             secure_cookies=flag("MINWON_SECURE_COOKIES", False),
+            trusted_proxies=items("MINWON_TRUSTED_PROXIES"),
+            turns_per_minute_session=integer("MINWON_TURNS_PER_MINUTE_SESSION", 20),
+            turns_per_minute_address=integer("MINWON_TURNS_PER_MINUTE_ADDRESS", 60),
+            callbacks_per_hour_session=integer("MINWON_CALLBACKS_PER_HOUR_SESSION", 3),
+            callbacks_per_hour_address=integer("MINWON_CALLBACKS_PER_HOUR_ADDRESS", 10),
+            console_networks=items("MINWON_CONSOLE_NETWORKS"),
             var_dir=var,
             database_url=text("DATABASE_URL"),
             county_file=Path(text("MINWON_COUNTY_FILE") or REPO_ROOT / "faq" / "county.yaml"),
@@ -204,4 +250,12 @@ class Settings:
             env["MINWON_OFFICE_OVERRIDE"] = self.office_override
         if self.secure_cookies:
             env["MINWON_SECURE_COOKIES"] = "1"
+        if self.trusted_proxies:
+            env["MINWON_TRUSTED_PROXIES"] = ",".join(self.trusted_proxies)
+        if self.console_networks:
+            env["MINWON_CONSOLE_NETWORKS"] = ",".join(self.console_networks)
+        env["MINWON_TURNS_PER_MINUTE_SESSION"] = str(self.turns_per_minute_session)
+        env["MINWON_TURNS_PER_MINUTE_ADDRESS"] = str(self.turns_per_minute_address)
+        env["MINWON_CALLBACKS_PER_HOUR_SESSION"] = str(self.callbacks_per_hour_session)
+        env["MINWON_CALLBACKS_PER_HOUR_ADDRESS"] = str(self.callbacks_per_hour_address)
         return env

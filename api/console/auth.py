@@ -1,22 +1,23 @@
-"""Staff accounts: argon2 passwords, lockout after repeated failures, server-side sessions, CSRF tokens."""
+"""Staff accounts: argon2 passwords, throttled logins (no lockout), server-side sessions, CSRF tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
+from api.client_address import UNKNOWN
+from api.console.throttle import LOGIN, LOGIN_FAIL, LOGIN_THROTTLED, LoginThrottle, client_target, throttled_words
 from api.db import Database
 from api.db.models import AuditEntry, StaffLogin, User, utcnow
 from api.kinds import Role
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=9)  # one working day
 MIN_PASSWORD = 10
 
@@ -26,7 +27,17 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AuthError(Exception):
-    pass
+    """A refused login; the message is the Korean text to show."""
+
+    status = 401
+
+
+class LoginThrottled(AuthError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ def _token_hash(token: str) -> str:
 class StaffAuth:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.throttle = LoginThrottle()
 
     # ---- accounts (the `minwon user` CLI) ----
     def add_user(
@@ -95,39 +107,46 @@ class StaffAuth:
             return list(session.scalars(select(User).order_by(User.username)))
 
     # ---- login ----
-    def login(self, username: str, password: str) -> Login:
-        """A new session, or AuthError with the Korean message to show.
+    def login(self, username: str, password: str, client: str = UNKNOWN, trusted: bool = False) -> Login:
+        """A new session, or AuthError with the Korean message to show (LoginThrottled: wait first).
 
-        Failures are committed before the error is raised: the lockout counter must survive.
+        ``trusted``: the client is on a console network (``Settings.console_networks``), so a
+        stranger's failures on this account do not slow it down (its own failures still do).
+
+        Every attempt is in the audit log with the client address; the throttle counts from there,
+        so failures are committed before the error is raised.
         """
         now = utcnow()
-        error = "아이디 또는 비밀번호가 올바르지 않습니다."
+        username = username.strip()[:64]
+        target = client_target(client)
         with self.db.session() as session:
-            user = session.scalar(select(User).where(User.username == username.strip()))
-            if user is None or not user.active:
-                self._verify(_DUMMY_HASH, password)
-                session.add(AuditEntry(actor=username[:64], action="login.fail", detail="unknown or disabled"))
-            elif user.locked_until and user.locked_until > now:
-                session.add(AuditEntry(actor=user.username, action="login.locked"))
-                minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-                error = f"로그인 실패가 반복되어 계정이 잠겼습니다. {minutes}분 뒤에 다시 시도해 주세요."
-            elif not self._verify(user.password_hash, password):
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until, user.failed_logins = now + LOCKOUT, 0
-                    session.add(AuditEntry(actor=user.username, action="login.lockout"))
-                session.add(AuditEntry(actor=user.username, action="login.fail"))
+            throttled = self.throttle.check(session, username, client, now, trusted)
+            if throttled is not None:
+                detail = f"{throttled.scope} {throttled.seconds}s"
+                session.add(AuditEntry(actor=username, action=LOGIN_THROTTLED, target=target, detail=detail))
+                error: AuthError = LoginThrottled(throttled_words(throttled), throttled.seconds)
             else:
-                user.failed_logins, user.locked_until = 0, None
-                if _hasher.check_needs_rehash(user.password_hash):
-                    user.password_hash = _hasher.hash(password)
-                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-                expires = now + SESSION_TTL
-                hashed = _token_hash(token)
-                session.add(StaffLogin(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=expires))
-                session.add(AuditEntry(actor=user.username, action="login"))
-                return Login(user, token, csrf)
-        raise AuthError(error)
+                error = AuthError("아이디 또는 비밀번호가 올바르지 않습니다.")
+                user = session.scalar(select(User).where(User.username == username))
+                if user is None or not user.active:
+                    self._verify(_DUMMY_HASH, password)
+                    session.add(
+                        AuditEntry(actor=username, action=LOGIN_FAIL, target=target, detail="unknown or disabled")
+                    )
+                elif not self._verify(user.password_hash, password):
+                    session.add(AuditEntry(actor=username, action=LOGIN_FAIL, target=target))
+                else:
+                    return self._start(session, user, password, target, now)
+        raise error
+
+    def _start(self, session: Session, user: User, password: str, target: str, now: datetime) -> Login:
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        hashed = _token_hash(token)
+        session.add(StaffLogin(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=now + SESSION_TTL))
+        session.add(AuditEntry(actor=user.username, action=LOGIN, target=target))
+        return Login(user, token, csrf)
 
     @staticmethod
     def _verify(password_hash: str, password: str) -> bool:

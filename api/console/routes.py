@@ -16,7 +16,8 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from api.console.auth import AuthError
+from api.client_address import in_networks
+from api.console.auth import AuthError, LoginThrottled
 from api.console.pages import message_page, page, templates
 from api.db.models import StaffLogin
 from api.deps import (
@@ -25,6 +26,7 @@ from api.deps import (
     AnyStaff,
     AnyStaffFormCsrf,
     AuthDep,
+    ClientAddress,
     DeskDep,
     DeskStaff,
     DeskStaffCsrf,
@@ -91,6 +93,7 @@ async def login(
     request: Request,
     auth: AuthDep,
     settings: SettingsDep,
+    client: ClientAddress,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
@@ -100,10 +103,13 @@ async def login(
     if not expected or not secrets.compare_digest(expected, csrf):
         raise StaffForbidden()
     try:
-        login = await asyncio.to_thread(auth.login, username, password)
+        trusted = in_networks(client, settings.console_trusted_networks)
+        login = await asyncio.to_thread(auth.login, username, password, client, trusted)
     except AuthError as exc:
         response = page(request, "login.html", None, login_csrf=expected, next=next, error=str(exc))
-        response.status_code = 401
+        response.status_code = exc.status
+        if isinstance(exc, LoginThrottled):
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
     target = next if next.startswith("/console") and not next.startswith("//") else "/console"
     redirect = RedirectResponse(target, status_code=303)
@@ -288,4 +294,4 @@ async def update_ticket(
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_page(request: Request, staff: AdminStaff, desk: DeskDep) -> HTMLResponse:
     entries = await desk.audit_log(300)
-    return page(request, "audit.html", staff, entries=entries)
+    return page(request, "audit.html", staff, entries=entries, kst=desk.config.hours.timezone)

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.chat import BotMessage, TurnResult
-from api.deps import ChatDep, ServicesDep, TokensDep
+from api.deps import ChatDep, ClientAddress, LimitsDep, ServicesDep, TokensDep
+from api.kinds import LimitedAction
 from api.messages import MessageRejected, resident_words
+from api.ratelimit import Refused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 log = logging.getLogger("minwon.api")
@@ -55,10 +57,20 @@ def rasa_down_body(token: str, result: TurnResult) -> dict[str, Any]:
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+    responses={
+        413: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        429: {"model": ErrorResponse, "description": "Too many turns; Retry-After says when to send it again"},
+        503: {"model": ErrorResponse},
+    },
 )
-async def chat(body: ChatRequest, tokens: TokensDep, service: ChatDep) -> ChatResponse | JSONResponse:
+async def chat(
+    body: ChatRequest, tokens: TokensDep, service: ChatDep, limits: LimitsDep, client: ClientAddress
+) -> ChatResponse | JSONResponse:
     conversation_id, token = tokens.resume_or_start(body.session)
+    refused = limits.check(LimitedAction.TURN, conversation_id, client)
+    if refused is not None:  # checked before anything is stored: the widget sends the same message again
+        return too_many(refused, {"session": token})
     try:
         result = await service.turn(conversation_id, body.text, body.client_id)
     except MessageRejected as exc:
@@ -68,8 +80,17 @@ async def chat(body: ChatRequest, tokens: TokensDep, service: ChatDep) -> ChatRe
     return ChatResponse(session=token, messages=result.messages, handoff=result.handoff)
 
 
+def too_many(refused: Refused, body: dict[str, Any]) -> JSONResponse:
+    """429 with the Korean words the widget shows and when to try again."""
+    headers = {"Retry-After": str(refused.retry_after)}
+    content = {**body, "detail": refused.resident_words(), "retry_after": refused.retry_after}
+    return JSONResponse(content, status_code=429, headers=headers)
+
+
 @router.websocket("/ws")
-async def chat_socket(websocket: WebSocket, tokens: TokensDep, service: ChatDep) -> None:
+async def chat_socket(
+    websocket: WebSocket, tokens: TokensDep, service: ChatDep, limits: LimitsDep, client: ClientAddress
+) -> None:
     """JSON frames: ``{"type":"hello","session":..}`` then ``{"type":"message","text":..}``.
 
     Replies: ``session``, ``bot`` (messages, handoff), ``error`` (Korean detail).
@@ -92,6 +113,17 @@ async def chat_socket(websocket: WebSocket, tokens: TokensDep, service: ChatDep)
                 await websocket.send_json({"type": "session", "session": token})
             elif kind == "message":
                 client_id = frame.get("id")
+                refused = limits.check(LimitedAction.TURN, conversation_id, client)
+                if refused is not None:
+                    await websocket.send_json(
+                        {
+                            "type": "error",
+                            "id": client_id,
+                            "detail": refused.resident_words(),
+                            "retry_after": refused.retry_after,
+                        }
+                    )
+                    continue
                 try:
                     result = await service.turn(
                         conversation_id, frame.get("text"), str(client_id) if client_id is not None else None

@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.chat import BotMessage
-from api.deps import DeskDep, SettingsDep, TokensDep
+from api.deps import ClientAddress, DeskDep, LimitsDep, SettingsDep, TokensDep
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import Status, StoredMessage
+from api.kinds import LimitedAction
 from api.messages import MessageRejected, clean_text, field_words
 from api.privacy import mask_pii
-from api.routes.chat import EXPIRED
+from api.routes.chat import EXPIRED, too_many
 from api.tokens import ConversationTokens
 
 router = APIRouter(prefix="/api/v1", tags=["handoff"])
@@ -125,12 +126,18 @@ def _field(value: str, limit: int, label: str) -> str:
         raise FieldRejected(field_words(exc, label)) from exc
 
 
-@router.post("/callback", responses={401: {}, 422: {}})
-async def callback(body: CallbackRequest, tokens: TokensDep, desk: DeskDep) -> JSONResponse:
+@router.post("/callback", responses={401: {}, 422: {}, 429: {}})
+async def callback(
+    body: CallbackRequest, tokens: TokensDep, desk: DeskDep, limits: LimitsDep, client: ClientAddress
+) -> JSONResponse:
     """Store a callback ticket, only with explicit consent; without it, point to other channels."""
     conversation_id = _conversation(tokens, body.session)
     if body.session and conversation_id is None:
         return _expired()
+    # Only stored tickets count: a resident correcting a mistyped phone number is not held up.
+    refused = limits.check(LimitedAction.CALLBACK, conversation_id, client, count=False)
+    if refused is not None:
+        return too_many(refused, {"stored": False})
     config = desk.config
     if not body.consent:
         text = texts.NO_CONSENT.format(
@@ -145,11 +152,12 @@ async def callback(body: CallbackRequest, tokens: TokensDep, desk: DeskDep) -> J
         phone = _field(body.phone, 20, "연락받으실 전화번호").replace(" ", "")
         if not PHONE.match(phone):
             raise FieldRejected(BAD_PHONE)
-        preferred = _field(body.preferred_time or "언제든 가능", 100, "통화 희망 시간")
+        preferred = mask_pii(_field(body.preferred_time or "언제든 가능", 100, "통화 희망 시간"))
         question = mask_pii(_field(body.question, 1000, "문의 내용"))
     except FieldRejected as exc:
         return JSONResponse({"stored": False, "detail": exc.detail}, status_code=422)
     ticket_id = await desk.create_ticket(conversation_id, name, phone, preferred, question)
+    limits.check(LimitedAction.CALLBACK, conversation_id, client)
     text = texts.TICKET_SAVED.format(ticket=ticket_id)
     messages = await _notice(desk, conversation_id, text)
     return JSONResponse({"stored": True, "ticket": ticket_id, "detail": text, "messages": messages})

@@ -1,4 +1,5 @@
-"""The officer console is closed without a login; passwords, lockout, cookies, CSRF, roles, logout."""
+"""The officer console is closed without a login; passwords, cookies, CSRF, roles, logout (throttling:
+test_login_throttle.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.console.auth import MAX_FAILURES, AuthError, StaffAuth
+from api.console.auth import AuthError, StaffAuth
 from api.db import Database
 from api.db.models import User
 from api.settings import Settings
@@ -60,16 +61,6 @@ def test_login_sets_a_hardened_cookie_and_logout_ends_the_session(client: TestCl
     assert client.post("/console/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     client.cookies.clear()
     assert client.get("/console/api/queue").status_code == 401
-
-
-def test_repeated_failures_lock_the_account_even_for_the_right_password(client: TestClient) -> None:
-    page = client.get("/console/login")
-    token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    for _ in range(MAX_FAILURES):
-        wrong = client.post("/console/login", data={"username": "kim", "password": "guess-guess", "csrf": token})
-        assert wrong.status_code == 401 and "올바르지 않습니다" in wrong.text
-    locked = client.post("/console/login", data={"username": "kim", "password": PASSWORD, "csrf": token})
-    assert locked.status_code == 401 and "잠겼습니다" in locked.text
 
 
 def test_a_curator_gets_the_knowledge_base_not_the_queue(client: TestClient) -> None:

@@ -26,3 +26,24 @@ def test_expired_tokens_are_rejected() -> None:
     signer = ConversationTokens(KEY, -1)
     _, token = signer.issue()
     assert signer.verify(token) is None
+
+
+def test_a_rotated_key_keeps_conversations_and_re_signs_their_tokens() -> None:
+    old = ConversationTokens(KEY, 3600)
+    sid, token = old.issue()
+    rotated = ConversationTokens("the-new-county-secret-key-2026", 3600, previous_keys=[KEY])
+    assert rotated.verify(token) == sid
+    resumed_sid, fresh = rotated.resume_or_start(token)
+    assert resumed_sid == sid and fresh != token
+    assert rotated.verify(fresh, current_key_only=True) == sid
+    assert rotated.resume_or_start(fresh) == (sid, fresh)
+    # Once the previous key is dropped, its tokens start afresh; tokens re-signed meanwhile still work.
+    dropped = ConversationTokens("the-new-county-secret-key-2026", 3600)
+    assert dropped.verify(token) is None and dropped.verify(fresh) == sid
+
+
+def test_previous_keys_come_from_the_environment() -> None:
+    from api.settings import Settings
+
+    env = {"MINWON_SECRET_KEY": "k" * 32, "MINWON_PREVIOUS_SECRET_KEYS": "a" * 32 + ", " + "b" * 32}
+    assert Settings.from_env(env).previous_secret_keys == ["a" * 32, "b" * 32]

@@ -46,6 +46,8 @@
     resetConfirm: "지금까지의 대화를 지우고 처음부터 다시 시작할까요?",
     offline: "인터넷 연결이 끊겼습니다. 연결되면 보내지 못한 질문을 자동으로 다시 보냅니다.",
     retrying: "연결을 다시 시도하고 있습니다…",
+    // {seconds}: filled in from the server's Retry-After; the message stays queued and is sent then.
+    slowDown: "메시지를 너무 빠르게 보내셨습니다. {seconds}초 뒤에 자동으로 보내 드리겠습니다. 잠시만 기다려 주세요.",
     failed: "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
     newWindow: "(새 창)",
     smaller: "글자 작게",
@@ -374,6 +376,16 @@
       });
     }).then(function (result) {
       if (result.status >= 500 && result.status !== 503) throw new Error("server");
+      if (result.status === 429) {
+        // Refused before it was stored: keep it queued (same client_id) and send it when allowed.
+        if (result.body.session) state.token = result.body.session;
+        var wait = Math.max(1, Number(result.body.retry_after) || 5);
+        showNotice(T.slowDown.replace("{seconds}", String(wait)));
+        backoff = wait * 1000;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(function () { backoff = 0; showNotice(""); pump(); }, backoff);
+        return;
+      }
       state.queue.shift();
       markSent(item.id);
       if (result.body.session) state.token = result.body.session;
