@@ -41,7 +41,10 @@ def test_conversation(stack: Stack, name: str) -> None:
 
 
 def test_a_wrong_expectation_fails_and_the_report_shows_what_the_resident_saw(stack: Stack) -> None:
-    wrong = parse("틀린 수수료\n#me\n전입신고 기한이 언제까지예요\n#bot\n99일 이내", SUITE / "faq" / "wrong.convo.txt")
+    wrong = parse(
+        "틀린 수수료\n#me\n새 아파트로 옮겼는데 주소 이전 신고에 기한이 있나요\n#bot\n99일 이내",
+        SUITE / "faq" / "wrong.convo.txt",
+    )
     with httpx.Client() as client:
         result = run_convo(client, stack.api_url, wrong)
     assert not result.passed and result.seen is not None
