@@ -30,7 +30,7 @@ def squash(text: str) -> str:
     return NOT_WORD.sub("", text).lower()
 
 
-def _nlu_examples(path: Path) -> list[str]:
+def nlu_examples(path: Path) -> list[str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     examples: list[str] = []
     for block in data.get("nlu", []):
@@ -59,7 +59,7 @@ def known_phrasings(store: FaqStore, root: Path = REPO_ROOT) -> dict[str, str]:
         for text in texts:
             sources.setdefault(squash(text), source)
 
-    add(_nlu_examples(root / "bot" / "data" / "nlu.yml"), "bot/data/nlu.yml")
+    add(nlu_examples(root / "bot" / "data" / "nlu.yml"), "bot/data/nlu.yml")
     add(_story_turns(root / "bot" / "tests" / "test_stories.yml"), "bot/tests/test_stories.yml")
     for entry in store.entries:
         add(entry.phrasings, f"faq/data ({entry.id})")
