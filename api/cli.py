@@ -210,6 +210,29 @@ def cmd_eval_dialogue(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_eval_conversations(args: argparse.Namespace) -> int:
+    from evaluation.convo import load_dir
+    from evaluation.convo_run import own_stack, pass_rate, run_all, write_report
+
+    convos = load_dir(Path(args.dir))
+    print(f"[eval] {len(convos)} conversations from {args.dir}", flush=True)
+    if args.api:
+        results = run_all(args.api, convos)
+        api_url = args.api
+    else:
+        print("[eval] starting Rasa and the api on a throwaway database (about a minute) ...", flush=True)
+        with own_stack(_settings(args), say=lambda line: print(line, flush=True)) as api_url:
+            results = run_all(api_url, convos)
+    report = write_report(results, api_url, Path(args.report))
+    failed = [r for r in results if not r.passed]
+    print(f"통과 {len(results) - len(failed)} / {len(results)} ({pass_rate(results):.0%})")
+    for result in failed:
+        line = result.failed_step.line if result.failed_step else "-"
+        print(f"  실패: {result.flow}/{result.convo.path.name}:{line}  {result.convo.name}")
+    print(f"report: {report} (and report.html)")
+    return 0 if not failed else 1
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from api.runner import train
 
@@ -434,6 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
     dialogue.add_argument("--stories", default="bot/tests/test_stories.yml")
     dialogue.add_argument("--report", default="evaluation/reports/dialogue")
     dialogue.set_defaults(func=cmd_eval_dialogue)
+
+    conversations = evaluation.add_parser(
+        "conversations", help="Botium convo files (*.convo.txt) through POST /api/v1/chat; Korean report"
+    )
+    conversations.add_argument("--api", default="", help="a running api, e.g. http://127.0.0.1:8000 (default: own)")
+    conversations.add_argument("--dir", default="evaluation/conversations", help="folder of *.convo.txt files")
+    conversations.add_argument("--report", default="evaluation/reports/conversations")
+    conversations.set_defaults(func=cmd_eval_conversations)
 
     train = sub.add_parser("train", help="train the Rasa model when its data changed")
     train.add_argument("--force", action="store_true")

@@ -4,17 +4,16 @@ on the demo page answers with the new text — no restart, no retraining. The co
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from api.runner import Stack
+from tests.e2e.axe_audit import serious_violations
 from tests.e2e.conftest import CURATORS, SCREENSHOTS
 from tests.e2e.test_widget_browser import ask, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-AXE = Path(__file__).parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 NEW_NOTE = "여권 창구는 목요일 저녁에도 운영하니 퇴근 후에 오셔도 됩니다."
 
 
@@ -35,28 +34,13 @@ def curator_login(page: Page, stack: Stack, account: tuple[str, str, str]) -> No
     expect(page.get_by_role("heading", name="지식 베이스", exact=True)).to_be_visible()
 
 
-def serious_violations(page: Page, stack: Stack) -> list[str]:
-    """axe-core served from the console's own origin, so the page's CSP (script-src 'self') stays on."""
-    url = f"{stack.api_url}/console/static/axe-audit.js"
-    page.route(url, lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"))
-    page.add_script_tag(url=url)
-    results = page.evaluate(
-        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 def test_edit_preview_review_publish_and_the_widget_answers_with_it(
     contexts: list[BrowserContext], stack: Stack
 ) -> None:
     editor_ctx, reviewer_ctx, resident_ctx = contexts
     editor = editor_ctx.new_page()
     curator_login(editor, stack, CURATORS[0])
-    assert not serious_violations(editor, stack)
+    assert not serious_violations(editor, stack.api_url)
     editor.get_by_label("찾을 말").fill("여권 발급 수수료")
     editor.get_by_role("button", name="찾기").click()
     editor.get_by_role("link", name="T01-002").click()
@@ -65,7 +49,7 @@ def test_edit_preview_review_publish_and_the_widget_answers_with_it(
     editor.get_by_label("변경 사유").fill("목요일 야간 운영 안내 추가")
     editor.get_by_role("button", name="초안 저장").click()
     expect(editor.get_by_role("status")).to_contain_text("저장했습니다")
-    assert not serious_violations(editor, stack)
+    assert not serious_violations(editor, stack.api_url)
 
     editor.get_by_role("link", name="미리보기").click()
     preview = editor.locator("minwon-chat-widget .msg.bot")
@@ -85,7 +69,7 @@ def test_edit_preview_review_publish_and_the_widget_answers_with_it(
     expect(card.get_by_role("status")).to_contain_text("확인", timeout=10_000)  # progress while it runs
     expect(card).to_contain_text("답이 바뀌는 질문", timeout=180_000)
     assert errors == []
-    assert not serious_violations(reviewer, stack)
+    assert not serious_violations(reviewer, stack.api_url)
     card = reviewer.locator("section.card", has_text="T01-002")
     card.get_by_role("button", name="승인").click()
     expect(reviewer.get_by_text("검토를 기다리는 버전이 없습니다.")).to_be_visible(timeout=60_000)

@@ -12,11 +12,11 @@ from api.handoff import texts
 from api.runner import Stack
 from faq.store import FaqStore
 from tests.checks import in_ci
+from tests.e2e.axe_audit import serious_violations
 from tests.e2e.conftest import CHROMIUM, SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-AXE = Path(__file__).parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
 TITLE = "예시군 민원 안내"  # the demo page's data-title
 CONTENT = FaqStore.load()
 FACTS = CONTENT.facts.facts
@@ -193,20 +193,6 @@ def test_zoom_and_font_size_control_keep_the_input_usable(browser: Browser, stac
         assert size >= 20
     finally:
         context.close()
-
-
-def serious_violations(page: Page) -> list[str]:
-    """axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now."""
-    if not page.evaluate("() => typeof axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_axe_finds_no_serious_or_critical_violations(page: Page, stack: Stack) -> None:

@@ -120,7 +120,9 @@
     "button:focus-visible,textarea:focus-visible,a:focus-visible,.log:focus-visible{outline:3px solid #ffbf47;outline-offset:2px}",
     ".panel{position:fixed;" + side + ";bottom:84px;z-index:2147483000;width:min(400px,calc(100vw - 24px));height:min(640px,calc(100vh - 110px));",
     "display:flex;flex-direction:column;background:#fff;color:#1a1a1a;border:1px solid #c8ced6;border-radius:12px;overflow:hidden;",
-    "box-shadow:0 8px 28px rgba(0,0,0,.25);font-size:var(--fs)}",
+    "box-shadow:0 8px 28px rgba(0,0,0,.25);font-size:var(--fs);",
+    // Korean breaks between eojeol, not inside words ("같은 자 / 리에서"); only a long URL breaks anywhere.
+    "word-break:keep-all;overflow-wrap:anywhere}",
     ".panel[hidden]{display:none}",
     "header{display:flex;align-items:center;gap:6px;background:var(--c);color:#fff;padding:10px 12px}",
     "header h2{margin:0 auto 0 0;font-size:1.05em}",
@@ -128,7 +130,7 @@
     ".notice{background:#fff4d6;color:#5c4100;border-bottom:1px solid #e6c86e;padding:8px 12px;font-size:.9em}",
     ".notice[hidden]{display:none}",
     ".log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f9;line-height:1.55}",
-    ".msg{max-width:90%;margin:8px 0 2px;padding:9px 12px;border-radius:10px;word-break:break-word}",
+    ".msg{max-width:90%;margin:8px 0 2px;padding:9px 12px;border-radius:10px}",
     ".msg p{margin:0}.msg p+p{margin-top:.4em}.msg ul{margin:.3em 0;padding-left:1.2em}",
     ".bot{background:#fff;border:1px solid #d5dbe3}",
     ".officer{background:#e6f4ea;border:1px solid #8cc79f}.system{background:#fff4d6;border:1px solid #e6c86e;color:#3d2c00}",
@@ -207,10 +209,12 @@
   $('[data-act="close"]').textContent = T.close;
   $('[data-act="close"]').setAttribute("aria-label", T.closeLabel);
   $('[data-act="reset"]').textContent = T.reset;
+  // 2.5.3 Label in Name: a speech-input user says what they see ("가 플러스"), so the
+  // accessible name starts with the visible text and the words come after it.
   $('[data-act="smaller"]').textContent = "가-";
-  $('[data-act="smaller"]').setAttribute("aria-label", T.smaller);
+  $('[data-act="smaller"]').setAttribute("aria-label", "가- " + T.smaller);
   $('[data-act="larger"]').textContent = "가+";
-  $('[data-act="larger"]').setAttribute("aria-label", T.larger);
+  $('[data-act="larger"]').setAttribute("aria-label", "가+ " + T.larger);
   $(".typing .sr-only").textContent = T.typing;
   $("label").textContent = T.input;
   input.placeholder = T.placeholder;
@@ -326,7 +330,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.textContent = f[1];
-      button.setAttribute("aria-label", f[2]);
+      button.setAttribute("aria-label", f[1] + ", " + f[2]); // the visible word first (2.5.3)
       button.addEventListener("click", function () { sendFeedback(m, f[0], row); });
       row.appendChild(button);
     });
