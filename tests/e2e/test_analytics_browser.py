@@ -10,8 +10,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from api.runner import Stack
+from tests.e2e.axe_audit import serious_violations
 from tests.e2e.conftest import CURATORS, OFFICER, SCREENSHOTS
-from tests.e2e.test_curator_browser import curator_login, serious_violations
+from tests.e2e.test_curator_browser import curator_login
 from tests.e2e.test_widget_browser import ask, open_widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -53,7 +54,7 @@ def test_dashboard_charts_drill_down_and_inbox(contexts: tuple[BrowserContext, B
         expect(staff.locator("caption", has_text=name).first).to_be_attached()  # and its table
     expect(staff.get_by_text("엄격 해결률의 정의")).to_be_visible()
     assert staff.locator("svg.chart rect").count() > 10  # bars and heat cells were drawn
-    assert not serious_violations(staff, stack)
+    assert not serious_violations(staff, stack.api_url)
     assert PHONE not in staff.content()
     staff.screenshot(path=str(SCREENSHOTS / "analytics-dashboard.png"), full_page=True)
 
@@ -63,7 +64,7 @@ def test_dashboard_charts_drill_down_and_inbox(contexts: tuple[BrowserContext, B
     expect(staff.get_by_role("heading", name="대화 기록")).to_be_visible()
     expect(staff.get_by_text("[전화번호]").first).to_be_visible()
     assert PHONE not in staff.content()
-    assert not serious_violations(staff, stack)
+    assert not serious_violations(staff, stack.api_url)
 
     staff_ctx.clear_cookies()  # the same browser, now the curator
     page = staff_ctx.new_page()
@@ -71,5 +72,5 @@ def test_dashboard_charts_drill_down_and_inbox(contexts: tuple[BrowserContext, B
     page.get_by_role("link", name="미해결 질문").click()
     expect(page.get_by_role("heading", name="미해결 질문함")).to_be_visible()
     expect(page.get_by_role("heading", name=UNANSWERED[:10]).first).to_be_visible()
-    assert not serious_violations(page, stack)
+    assert not serious_violations(page, stack.api_url)
     page.screenshot(path=str(SCREENSHOTS / "analytics-inbox.png"), full_page=True)
