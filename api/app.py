@@ -27,6 +27,8 @@ from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
 from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
+from api.ops.logs import configure_logging
+from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.routes import actions, chat, handoff, health
 from api.settings import Settings
@@ -42,11 +44,15 @@ log = logging.getLogger("minwon.api")
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    desk = HandoffDesk(HandoffStore(db), HandoffConfig.load(settings.county_file, settings.office_override))
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    metrics = Metrics()
+    config = HandoffConfig.load(settings.county_file, settings.office_override)
+    desk = HandoffDesk(HandoffStore(db), config, metrics=metrics)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout, metrics)
     feedback = FeedbackLog(settings.var_dir / "feedback.jsonl")
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
+    metrics.watch(desk, knowledge, db)
+    county = CountyProfile.load(settings.county_file)
     return Services(
         settings=settings,
         tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age),
@@ -54,11 +60,12 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, feedback, CountyProfile.load(settings.county_file), settings.max_message_chars),
+        chat=ChatService(rasa, desk, feedback, county, settings.max_message_chars, metrics),
         knowledge=knowledge,
         feedback=feedback,
         actions=actions.build_executor(knowledge.current),
         kb=kb,
+        metrics=metrics,
     )
 
 
@@ -69,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.upgrade)
+        scrape = services.metrics.serve(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
         if settings.load_retriever:
             await services.kb.start()
         background = []
@@ -79,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         for task in background:
             task.cancel()
+        if scrape is not None:
+            scrape.shutdown()
+            scrape.server_close()
         await services.rasa.aclose()
         services.db.dispose()
 
@@ -134,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
     """The served app: FastAPI plus the rasa-webchat socket.io endpoint at /socket.io/."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_format)
     app = create_app(settings)
     services: Services = app.state.services
     sio = create_webchat_server(services.tokens, services.chat, services.settings)

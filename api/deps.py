@@ -26,6 +26,7 @@ from api.handoff.desk import HandoffDesk
 from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
+from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.settings import Settings
 from api.tokens import ConversationTokens
@@ -49,6 +50,7 @@ class Services:
     feedback: FeedbackLog
     actions: ActionExecutor  # the bot's custom actions, run here for Rasa
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
+    metrics: Metrics  # counted here, scraped on the internal metrics bind
 
 
 def get_services(conn: HTTPConnection) -> Services:
