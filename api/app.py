@@ -15,13 +15,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.analytics.service import AnalyticsService
 from api.chat import ChatService
+from api.console import analytics_routes as analytics_console
 from api.console import kb_routes as kb_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
 from api.db import Database
 from api.deps import Services
-from api.feedback import FeedbackLog
 from api.handoff.config import HandoffConfig
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
@@ -48,7 +49,6 @@ def build_services(settings: Settings) -> Services:
     config = HandoffConfig.load(settings.county_file, settings.office_override)
     desk = HandoffDesk(HandoffStore(db), config, metrics=metrics)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout, metrics)
-    feedback = FeedbackLog(settings.var_dir / "feedback.jsonl")
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
     metrics.watch(desk, knowledge, db)
@@ -60,11 +60,11 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, feedback, county, settings.max_message_chars, metrics),
+        chat=ChatService(rasa, desk, county, settings.max_message_chars, metrics),
         knowledge=knowledge,
-        feedback=feedback,
         actions=actions.build_executor(knowledge.current),
         kb=kb,
+        analytics=AnalyticsService(db, knowledge, kb),
         metrics=metrics,
     )
 
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat.router)
     app.include_router(handoff.router)
     app.include_router(kb_console.router)
+    app.include_router(analytics_console.router)
     app.include_router(console.router)
     console.install_handlers(app)
     kb_console.install(app)

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from api.feedback import FeedbackLog
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
-from api.handoff.store import StoredMessage
-from api.kinds import ButtonAction, DeskState, Sender, TurnResultKind
+from api.handoff.store import StoredMessage, TurnRecord
+from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome, TurnResultKind
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
 from api.rasa_client import RasaClient, RasaUnavailable
@@ -111,6 +110,28 @@ def shape_replies(raw: list[dict[str, Any]]) -> ShapedReply:
     return shaped
 
 
+def turn_record(shaped: ShapedReply) -> TurnRecord:
+    """How the turn ended, from what the bot's actions reported (no context: small talk or a request)."""
+    if shaped.wants_human:
+        return TurnRecord(TurnOutcome.HANDOFF)
+    context = shaped.context
+    if context is None:
+        return TurnRecord(TurnOutcome.OTHER if shaped.messages else TurnOutcome.UNANSWERED)
+    outcome = DECISION_OUTCOMES.get(str(context.get("decision")), TurnOutcome.UNANSWERED)
+    candidates = [c for c in context.get("candidates", []) if isinstance(c, dict)]
+    entry = context.get("entry") if isinstance(context.get("entry"), dict) else {}
+    record = TurnRecord(outcome)
+    if outcome in (TurnOutcome.ANSWERED, TurnOutcome.RELATED) and entry:
+        record.entry_id, record.topic, record.department = entry.get("id"), entry.get("topic"), entry.get("department")
+        record.overdue = bool(entry.get("overdue"))
+        record.similarity = float(candidates[0].get("similarity", 0.0)) if candidates else None
+    if outcome in (TurnOutcome.CLARIFIED, TurnOutcome.RELATED) and candidates:
+        record.choices = [str(c.get("id")) for c in candidates]
+    if outcome is TurnOutcome.CLARIFIED and entry:
+        record.topic = entry.get("topic")
+    return record
+
+
 class ChatService:
     # Replies remembered per (conversation, client message id), so a widget that
     # retries after a lost response gets the same answer and Rasa sees the
@@ -121,7 +142,6 @@ class ChatService:
         self,
         rasa: RasaClient,
         desk: HandoffDesk,
-        feedback: FeedbackLog,
         county: CountyProfile,
         max_chars: int,
         metrics: Metrics | None = None,
@@ -129,7 +149,6 @@ class ChatService:
         self.rasa = rasa
         self.county = county
         self.desk = desk
-        self.feedback = feedback
         self.max_chars = max_chars
         self.metrics = metrics
         self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
@@ -183,13 +202,14 @@ class ChatService:
         text = mask_pii(clean_text(raw_text, self.max_chars))
         log.info("turn conversation=%s text=%r", conversation_id[:8], text[:200])
         # Stored before anything can fail, so nothing a resident typed is lost.
-        status = await self.desk.record_resident(conversation_id, text)
+        said, status = await self.desk.record_resident(conversation_id, text)
         if status.state is not DeskState.BOT:
             return TurnResult(messages=[], handoff=self.desk.public_status(status))
         try:
             raw = await self.rasa.send(conversation_id, text)
         except RasaUnavailable as exc:
             log.error("rasa unavailable: %s", exc)
+            await self.desk.record_turn(conversation_id, said.id, TurnRecord(TurnOutcome.RASA_DOWN))
             return await self._rasa_down(conversation_id)
         shaped = shape_replies(raw)
         replies = shaped.messages
@@ -201,7 +221,8 @@ class ChatService:
             log.warning("empty reply from Rasa for conversation=%s", conversation_id[:8])
             replies = [BotMessage(text=NO_REPLY, buttons=[Button.model_validate(texts.BUTTON_HANDOFF)])]
         items = [(r.text, [b.model_dump(exclude_none=True) for b in r.buttons] or None) for r in replies]
-        stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context)
+        turn = turn_record(shaped)
+        stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context, turn, said.id)
         stored = [BotMessage.from_stored(m) for m in stored_replies]
         if shaped.feedback is not None:
             await self._record_feedback(conversation_id, shaped.feedback)
@@ -211,12 +232,8 @@ class ChatService:
         return TurnResult(messages=stored, handoff=self.desk.public_status(status))
 
     async def _record_feedback(self, conversation_id: str, feedback: dict[str, Any]) -> None:
-        try:
-            await asyncio.to_thread(
-                self.feedback.record, conversation_id, bool(feedback.get("helpful")), str(feedback.get("answer", ""))
-            )
-        except OSError:
-            log.exception("could not record typed feedback")
+        helpful, answer = bool(feedback.get("helpful")), str(feedback.get("answer", ""))
+        await self.desk.vote(conversation_id, helpful, answer, "typed")
 
     async def _rasa_down(self, conversation_id: str) -> TurnResult:
         message = await self.desk.notice(conversation_id, RASA_DOWN, self.desk.unavailable_buttons())

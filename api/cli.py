@@ -365,6 +365,43 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(value: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return value
+
+
+def cmd_analytics(args: argparse.Namespace) -> int:
+    from api.analytics.metrics import Analytics, period_of
+
+    try:
+        period = period_of(args.since or "", args.until or "", default_days=None)
+    except ValueError as exc:
+        print(f"minwon analytics: {exc}", file=sys.stderr)
+        return 2
+    metrics = Analytics(_database(_settings(args))).metrics(period, top_unanswered=args.top)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
+        return 0
+    rates = metrics["rates"]
+    strict = metrics["strict_resolution"]
+    print(f"[analytics] {period.label()} (KST)")
+    print(f"  conversations {metrics['conversations']}, resident turns {metrics['resident_turns']}")
+    for key in ("answered", "related", "clarified", "unanswered"):
+        share = "-" if rates[key] is None else f"{rates[key]:.1%}"
+        print(f"  {key:<11} {metrics[key]:>8} ({share})")
+    print(f"  strict resolution {strict['resolved']}/{strict['eligible']}")
+    print(f"  handoff requests {metrics['handoff_requests']}")
+    print(f"  feedback +{metrics['feedback']['positive']} / -{metrics['feedback']['negative']}")
+    for row in metrics["top_unanswered"]:
+        print(f"  unanswered x{row['count']}: {row['text']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minwon", description="민원 안내 챗봇 operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -468,6 +505,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--conversation-days", type=int, help="override handoff.conversation_retention_days")
     purge.add_argument("--dry-run", action="store_true", help="count only")
     purge.set_defaults(func=cmd_purge)
+
+    stats = sub.add_parser("analytics", help="the period's numbers: turns, answers, resolution, handoffs, votes")
+    stats.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    stats.add_argument("--since", type=_day, help="first day, YYYY-MM-DD (KST); default: from the start")
+    stats.add_argument("--until", type=_day, help="last day, YYYY-MM-DD (KST); default: today")
+    stats.add_argument("--top", type=int, default=10, help="how many unanswered questions to list")
+    stats.set_defaults(func=cmd_analytics)
     return parser
 
 

@@ -17,11 +17,11 @@ from fastapi import Depends, Form, Request
 from rasa_sdk.executor import ActionExecutor
 from starlette.requests import HTTPConnection
 
+from api.analytics.service import AnalyticsService
 from api.chat import ChatService
 from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import StaffLogin
-from api.feedback import FeedbackLog
 from api.handoff.desk import HandoffDesk
 from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
@@ -47,10 +47,10 @@ class Services:
     auth: StaffAuth
     chat: ChatService
     knowledge: Knowledge
-    feedback: FeedbackLog
     actions: ActionExecutor  # the bot's custom actions, run here for Rasa
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
     metrics: Metrics  # counted here, scraped on the internal metrics bind
+    analytics: AnalyticsService  # the council's numbers and the unanswered inbox
 
 
 def get_services(conn: HTTPConnection) -> Services:
@@ -93,6 +93,10 @@ def get_kb(services: ServicesDep) -> KnowledgeService:
     return services.kb
 
 
+def get_analytics(services: ServicesDep) -> AnalyticsService:
+    return services.analytics
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[ConversationTokens, Depends(get_tokens)]
 DeskDep = Annotated[HandoffDesk, Depends(get_desk)]
@@ -101,6 +105,7 @@ AuthDep = Annotated[StaffAuth, Depends(get_auth)]
 KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 ActionsDep = Annotated[ActionExecutor, Depends(get_actions)]
 KbDep = Annotated[KnowledgeService, Depends(get_kb)]
+AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
 
 
 # ---- staff (console) ----

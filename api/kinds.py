@@ -23,6 +23,7 @@ class HandoffState(StrEnum):
     ENDED = "ended"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    CLOSED = "closed"  # asked for out of hours: offered a callback instead (counted as a request)
 
 
 OPEN_HANDOFF_STATES = (HandoffState.WAITING, HandoffState.ACTIVE)
@@ -101,3 +102,38 @@ class VersionOrigin(StrEnum):
     COUNTY = "county"  # edited in the console
     IMPORT = "import"  # an Excel import
     ROLLBACK = "rollback"
+
+
+class TurnOutcome(StrEnum):
+    """What became of one resident turn (analytics; counted once per turn)."""
+
+    ANSWERED = "answered"  # the bot answered directly from an entry
+    RELATED = "related"  # shown related guidance, not presented as the answer
+    CLARIFIED = "clarified"  # offered choices (several close entries, or a vague question)
+    UNANSWERED = "unanswered"  # nothing in the knowledge base (or the entry has expired)
+    OTHER = "other"  # greetings, thanks, feedback, abuse: not a 민원 question
+    HANDOFF = "handoff"  # asked for a person
+    HELD = "held"  # typed while waiting for or talking to an officer
+    RASA_DOWN = "rasa_down"  # the dialogue engine did not answer
+
+
+DECISION_OUTCOMES = {
+    "answer": TurnOutcome.ANSWERED,
+    "related": TurnOutcome.RELATED,
+    "choose": TurnOutcome.CLARIFIED,
+    "clarify": TurnOutcome.CLARIFIED,
+    "none": TurnOutcome.UNANSWERED,
+    "expired": TurnOutcome.UNANSWERED,
+}
+
+
+class InboxActionKind(StrEnum):
+    """A curator's (or officer's) decision in the unanswered inbox."""
+
+    IGNORE = "ignore"
+    PHRASING = "phrasing"  # added as 다른 표현 of an entry (a draft)
+    NEW_ENTRY = "new_entry"  # a new entry was started from it (a draft)
+    PROPOSAL = "proposal"  # an officer's reply offered as an answer
+
+
+INBOX_DECISIONS = (InboxActionKind.IGNORE, InboxActionKind.PHRASING, InboxActionKind.NEW_ENTRY)

@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 
 from api.console.pages import message_page, page, templates
 from api.db.models import StaffLogin
-from api.deps import CuratorFormCsrf, CuratorStaff, KbDep
+from api.deps import AnalyticsDep, CuratorFormCsrf, CuratorStaff, KbDep
 from api.kb.excel import MAX_FILE_BYTES, ImportRefused
 from api.kb.store import Actor, KbConflict, KbError
 from api.kinds import Role, VersionStatus
@@ -202,6 +202,54 @@ async def _edit_page(
     )
     response.status_code = status_code
     return response
+
+
+# ---- a new entry (from the unanswered inbox or from scratch) ----
+NEW_FIELDS = ("topic", "department", "question", "alternatives", "summary", "source", "verified")
+
+
+def _new_page(
+    request: Request, staff: StaffLogin, kb: KbDep, values: dict[str, str], errors: list[str], status_code: int = 200
+) -> HTMLResponse:
+    response = page(
+        request,
+        "kb_new.html",
+        staff,
+        values=values,
+        errors=errors,
+        keys=values.get("keys", ""),
+        proposal=values.get("proposal", ""),
+        **_context(kb),
+    )
+    response.status_code = status_code
+    return response
+
+
+@router.get("/new", response_class=HTMLResponse)
+async def kb_new(request: Request, staff: CuratorStaff, kb: KbDep) -> HTMLResponse:
+    values = {name: request.query_params.get(name, "") for name in (*NEW_FIELDS, "keys", "proposal")}
+    values["department"] = values["department"] or (staff.user.department or "")
+    values["verified"] = values["verified"] or today_kst().isoformat()
+    return _new_page(request, staff, kb, values, [])
+
+
+@router.post("/new", response_class=HTMLResponse)
+async def kb_create(request: Request, staff: CuratorFormCsrf, kb: KbDep, analytics: AnalyticsDep) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    topic = form.get("topic", "")
+    content = _form_content(form, "C00-000", topic)
+    try:
+        version = await kb.create_entry(topic, content, _actor(staff))
+    except ValidationError as exc:
+        return _new_page(request, staff, kb, form, _validation_messages(exc), 422)
+    except (KbError, FaqLoadError) as exc:
+        return _new_page(request, staff, kb, form, str(exc).splitlines(), 422)
+    keys = [k for k in form.get("keys", "").split(",") if k]
+    if keys:
+        await analytics.used_for_new_entry(keys, content["question"], version.entry_id, _actor(staff))
+    if form.get("proposal", "").isdigit():
+        await analytics.close_proposal(int(form["proposal"]))
+    return RedirectResponse(f"/console/kb/{version.entry_id}?saved=v{version.number}", status_code=303)
 
 
 @router.get("/{entry_id}", response_class=HTMLResponse)

@@ -68,6 +68,7 @@ class StaffLogin(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_created_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the signed session id
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -93,7 +94,7 @@ class Handoff(Base):
     """One request for a person: waiting -> active -> ended, or cancelled / timed_out / closed."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_state", "state"),)
+    __table_args__ = (Index("ix_handoffs_state", "state"), Index("ix_handoffs_requested_at", "requested_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -111,6 +112,7 @@ class Ticket(Base):
     """A callback request, stored only with the resident's explicit consent."""
 
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_created_at", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
@@ -125,6 +127,7 @@ class Ticket(Base):
     consented_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]  # when it was marked done (time to done, for the council's report)
 
     handler: Mapped[User | None] = relationship(lazy="joined")
 
@@ -226,3 +229,62 @@ class KbRelease(Base):
     reason: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- analytics: what became of each resident turn, and helpfulness votes ----
+class Turn(Base):
+    """One resident turn's outcome (masked text lives in ``messages``; this row only classifies it)."""
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        Index("ix_turns_at", "at"),
+        Index("ix_turns_conversation_id_id", "conversation_id", "id"),
+        Index("ix_turns_outcome_at", "outcome", "at"),
+        Index("ix_turns_entry_id", "entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))  # api.kinds.TurnOutcome
+    entry_id: Mapped[str | None] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(String(8))
+    department: Mapped[str | None] = mapped_column(String(32))
+    similarity: Mapped[float | None]
+    choices: Mapped[dict[str, Any] | None]  # {"ids": [...]} offered to the resident
+    picked: Mapped[str | None] = mapped_column(String(16))  # the choice the resident took on the next turn
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)  # answered past the entry's review date
+
+
+class Vote(Base):
+    """A resident's 네/아니요 on an answer (masked), kept and purged with the conversation."""
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("ix_votes_at", "at"), Index("ix_votes_conversation_id", "conversation_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    entry_id: Mapped[str | None] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(Text, default="")  # the first 300 characters, masked
+    channel: Mapped[str] = mapped_column(String(16), default="button")  # button | typed
+
+
+class InboxAction(Base):
+    """A curator's decision about an unanswered question (ignore, or used for an entry); undoable."""
+
+    __tablename__ = "inbox_actions"
+    __table_args__ = (Index("ix_inbox_actions_key", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))  # the normalised question's hash
+    batch: Mapped[str] = mapped_column(String(32))  # rows decided together are undone together
+    question: Mapped[str] = mapped_column(String(1000))  # masked
+    action: Mapped[str] = mapped_column(String(16))  # api.kinds.InboxActionKind
+    entry_id: Mapped[str | None] = mapped_column(String(16))
+    answer: Mapped[str | None] = mapped_column(Text)  # an officer's reply proposed as an answer
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]

@@ -14,8 +14,9 @@ from api.db.models import AuditEntry, Ticket, User, utcnow
 from api.handoff import texts
 from api.handoff.config import HandoffConfig
 from api.handoff.hub import QUEUE, Hub, conversation_topic
-from api.handoff.store import Buttons, HandoffStore, QueueItem, Status, StoredMessage
+from api.handoff.store import Buttons, HandoffStore, QueueItem, Status, StoredMessage, TurnRecord
 from api.kinds import DeskState, FinishHow, HandoffReason, HandoffState, Sender, TicketStatus
+from api.privacy import mask_pii
 
 if TYPE_CHECKING:
     from api.ops.metrics import DeskSnapshot, Metrics
@@ -63,21 +64,34 @@ class HandoffDesk:
         self._announce(conversation_id, queue=queue_changed or sender is Sender.RESIDENT)
         return message
 
-    async def record_resident(self, conversation_id: str, text: str) -> Status:
-        """Store the resident's message; returns the handoff status that decides who answers."""
-        _, status = await asyncio.to_thread(self._store.add_resident_message, conversation_id, text)
+    async def record_resident(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
+        """Store the resident's message; returns it and the handoff status that decides who answers."""
+        message, status = await asyncio.to_thread(self._store.add_resident_message, conversation_id, text)
         self._announce(conversation_id, queue=status.state is DeskState.WAITING)
-        return status
+        return message, status
 
     async def record_bot_turn(
-        self, conversation_id: str, replies: list[tuple[str, Buttons | None]], context: dict[str, Any] | None
+        self,
+        conversation_id: str,
+        replies: list[tuple[str, Buttons | None]],
+        context: dict[str, Any] | None,
+        turn: TurnRecord | None = None,
+        resident_message_id: int | None = None,
     ) -> list[StoredMessage]:
-        """The bot's replies and what it tried, in one transaction."""
-        if not replies and context is None:
-            return []
-        stored = await asyncio.to_thread(self._store.add_bot_turn, conversation_id, replies, context)
-        self._announce(conversation_id, queue=False)
+        """The bot's replies, what it tried and how the resident's turn ended, in one transaction."""
+        stored = await asyncio.to_thread(
+            self._store.add_bot_turn, conversation_id, replies, context, turn, resident_message_id
+        )
+        if stored:
+            self._announce(conversation_id, queue=False)
         return stored
+
+    async def record_turn(self, conversation_id: str, resident_message_id: int | None, turn: TurnRecord) -> None:
+        await asyncio.to_thread(self._store.record_turn, conversation_id, resident_message_id, turn)
+
+    async def vote(self, conversation_id: str, helpful: bool, answer: str, channel: str) -> int:
+        """A resident's helpfulness vote (masked answer excerpt), kept with the conversation."""
+        return await asyncio.to_thread(self._store.add_vote, conversation_id, helpful, mask_pii(answer[:300]), channel)
 
     async def notice(self, conversation_id: str, text: str, buttons: Buttons | None = None) -> StoredMessage:
         """A system message in the conversation (closed desk, Rasa down, ticket received …)."""
@@ -97,6 +111,7 @@ class HandoffDesk:
     ) -> tuple[Status, list[StoredMessage]]:
         """Queue for an officer in office hours; otherwise offer a callback request."""
         if not self.is_open():
+            await asyncio.to_thread(self._store.record_closed_request, conversation_id, reason)
             notice = texts.CLOSED.format(hours=self.hours_text())
             message = await self.notice(conversation_id, notice, [texts.BUTTON_CALLBACK])
             return await self.status(conversation_id), [message]

@@ -14,8 +14,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.db import Database
-from api.db.models import AuditEntry, Conversation, Handoff, Message, Ticket, User, utcnow
-from api.kinds import OPEN_HANDOFF_STATES, DeskState, FinishHow, HandoffReason, HandoffState, Sender, TicketStatus
+from api.db.models import AuditEntry, Conversation, Handoff, Message, Ticket, Turn, User, Vote, utcnow
+from api.kinds import (
+    OPEN_HANDOFF_STATES,
+    DeskState,
+    FinishHow,
+    HandoffReason,
+    HandoffState,
+    Sender,
+    TicketStatus,
+    TurnOutcome,
+)
 
 Buttons = list[dict[str, str]]
 
@@ -61,6 +70,19 @@ class StoredMessage:
             "author": self.author,
             "at": self.at.isoformat() if self.at else None,
         }
+
+
+@dataclass
+class TurnRecord:
+    """How a resident turn ended, stored with the turn's messages (analytics)."""
+
+    outcome: TurnOutcome
+    entry_id: str | None = None
+    topic: str | None = None
+    department: str | None = None
+    similarity: float | None = None
+    choices: list[str] | None = None
+    overdue: bool = False
 
 
 @dataclass
@@ -133,20 +155,84 @@ class HandoffStore:
         return _stored(message, _officer_label(officer))
 
     def add_bot_turn(
-        self, conversation_id: str, items: list[tuple[str, Buttons | None]], context: dict[str, Any] | None
+        self,
+        conversation_id: str,
+        items: list[tuple[str, Buttons | None]],
+        context: dict[str, Any] | None,
+        turn: TurnRecord | None = None,
+        resident_message_id: int | None = None,
     ) -> list[StoredMessage]:
-        """A bot turn's replies and what the bot tried (shown to an officer who takes over), in one transaction."""
+        """A bot turn's replies, what the bot tried (shown to an officer who takes over) and how the
+        resident's turn ended, in one transaction."""
         with self.db.session() as session:
             stored = [self._add(session, conversation_id, Sender.BOT, text, buttons) for text, buttons in items]
             if context is not None:
                 self._conversation(session, conversation_id).bot_context = context
+            if turn is not None:
+                self._record_turn(session, conversation_id, resident_message_id, turn)
             return stored
 
+    def record_turn(self, conversation_id: str, resident_message_id: int | None, turn: TurnRecord) -> None:
+        with self.db.session() as session:
+            self._conversation(session, conversation_id)
+            self._record_turn(session, conversation_id, resident_message_id, turn)
+
+    @staticmethod
+    def _record_turn(session: Session, conversation_id: str, message_id: int | None, turn: TurnRecord) -> None:
+        # A resident who picks one of the choices offered last turn: record which one on that turn.
+        if message_id is not None and turn.entry_id:
+            previous = session.scalars(
+                select(Turn)
+                .where(Turn.conversation_id == conversation_id, Turn.choices.is_not(None))
+                .order_by(Turn.id.desc())
+                .limit(1)
+            ).first()
+            if (
+                previous is not None
+                and previous.picked is None
+                and turn.entry_id in (previous.choices or {}).get("ids", [])
+            ):
+                previous.picked = turn.entry_id
+        session.add(
+            Turn(
+                conversation_id=conversation_id,
+                message_id=message_id,
+                outcome=turn.outcome,
+                entry_id=turn.entry_id,
+                topic=turn.topic,
+                department=turn.department,
+                similarity=turn.similarity,
+                choices={"ids": turn.choices} if turn.choices else None,
+                overdue=turn.overdue,
+            )
+        )
+
+    def add_vote(self, conversation_id: str, helpful: bool, answer: str, channel: str) -> int:
+        """A helpfulness vote, tied to the entry of the conversation's latest direct answer."""
+        with self.db.session() as session:
+            self._conversation(session, conversation_id)
+            entry_id = session.scalar(
+                select(Turn.entry_id)
+                .where(Turn.conversation_id == conversation_id, Turn.outcome == TurnOutcome.ANSWERED)
+                .order_by(Turn.id.desc())
+                .limit(1)
+            )
+            vote = Vote(
+                conversation_id=conversation_id, helpful=helpful, entry_id=entry_id, answer=answer, channel=channel
+            )
+            session.add(vote)
+            session.flush()
+            return vote.id
+
     def add_resident_message(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
-        """Store what the resident typed and say who answers it (bot or officer), in one transaction."""
+        """Store what the resident typed and say who answers it (bot or officer), in one transaction.
+        A message for the officer is also counted as a held turn here."""
         with self.db.session() as session:
             message = self._add(session, conversation_id, Sender.RESIDENT, text)
-            return message, self._status(session, self._open_handoff(session, conversation_id))
+            status = self._status(session, self._open_handoff(session, conversation_id))
+            if status.state is not DeskState.BOT:
+                self._record_turn(session, conversation_id, message.id, TurnRecord(TurnOutcome.HELD))
+            return message, status
 
     def messages(
         self, conversation_id: str, after: int = 0, senders: tuple[Sender, ...] | None = None, limit: int = 500
@@ -204,6 +290,15 @@ class HandoffStore:
             session.flush()
             self._audit(session, "resident", "handoff.request", f"handoff:{handoff.id}", reason)
             return self._status(session, handoff), True
+
+    def record_closed_request(self, conversation_id: str, reason: HandoffReason) -> None:
+        """A request made out of office hours: no queue, but the request counts (analytics)."""
+        with self.db.session() as session:
+            self._conversation(session, conversation_id)
+            now = utcnow()
+            session.add(
+                Handoff(conversation_id=conversation_id, state=HandoffState.CLOSED, reason=reason, ended_at=now)
+            )
 
     def cancel(self, conversation_id: str) -> Handoff | None:
         """The resident withdraws a waiting request; returns it, or None if there was none."""
@@ -353,6 +448,10 @@ class HandoffStore:
                 changes.append(f"status {ticket.status}->{status}")
             if ticket.notes != notes:
                 changes.append("notes")
+            if status == TicketStatus.DONE and ticket.status != TicketStatus.DONE:
+                ticket.done_at = utcnow()
+            elif status != TicketStatus.DONE:
+                ticket.done_at = None
             ticket.status, ticket.notes = status, notes
             ticket.handled_by, ticket.updated_at = officer.id, utcnow()
             self._audit(session, officer.username, "ticket.update", f"ticket:{ticket_id}", ", ".join(changes))
@@ -383,6 +482,9 @@ class HandoffStore:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 # Explicit deletes: SQLite only cascades with foreign keys on, and bulk deletes skip ORM cascades.
+                # Turn outcomes and votes go with their conversation (the same retention).
+                session.execute(delete(Turn).where(Turn.conversation_id.in_(chunk)))
+                session.execute(delete(Vote).where(Vote.conversation_id.in_(chunk)))
                 session.execute(delete(Message).where(Message.conversation_id.in_(chunk)))
                 session.execute(delete(Handoff).where(Handoff.conversation_id.in_(chunk)))
                 session.execute(update(Ticket).where(Ticket.conversation_id.in_(chunk)).values(conversation_id=None))

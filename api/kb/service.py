@@ -21,6 +21,7 @@ from api.kb.excel import SHEET, ImportRefused, export_workbook, read_workbook
 from api.kb.regression import CheckQuestion, compare, evaluation_questions
 from api.kb.release import BuiltRelease, build_release, make_store, reference_problems, topic_titles
 from api.kb.store import Actor, KbError, KnowledgeStore, VersionView
+from api.kinds import VersionOrigin
 from api.knowledge import Knowledge
 from api.settings import Settings
 from faq.store import CountyProfile, Entry, FaqStore
@@ -130,6 +131,13 @@ class KnowledgeService:
     ) -> VersionView:
         self.validate(Entry.model_validate(content))
         return await asyncio.to_thread(self.store.save_draft, entry_id, content, based_on, actor, comment)
+
+    async def create_entry(self, topic: str, content: dict[str, Any], actor: Actor) -> VersionView:
+        """A new county entry as a draft (validated as it would render)."""
+        if topic not in self.titles():
+            raise KbError(f"없는 주제입니다: {topic or '(비어 있음)'}")
+        self.validate(Entry.model_validate({**content, "id": f"C{topic[1:]}-000", "topic": topic}))
+        return await asyncio.to_thread(self.store.create_entry, topic, content, actor, VersionOrigin.COUNTY)
 
     async def submit(self, entry_id: str, number: int, actor: Actor) -> VersionView:
         return await asyncio.to_thread(self.store.submit, entry_id, number, actor)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.chat import BotMessage, TurnResult
 from api.deps import ChatDep, ServicesDep, TokensDep
@@ -126,8 +127,8 @@ async def feedback(body: FeedbackRequest, services: ServicesDep) -> Response:
     if conversation_id is None:
         return JSONResponse({"detail": EXPIRED}, status_code=401)
     try:
-        services.feedback.record(conversation_id, body.helpful, body.answer)
-    except OSError:
+        await services.desk.vote(conversation_id, body.helpful, body.answer, "button")
+    except SQLAlchemyError:
         log.exception("could not record feedback")
         return JSONResponse({"detail": "의견을 저장하지 못했습니다. 잠시 후 다시 시도해 주세요."}, status_code=503)
     return Response(status_code=204)

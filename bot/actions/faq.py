@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from faq.check import today_kst
 from faq.korean import morphemes
 
 if TYPE_CHECKING:
@@ -106,19 +107,23 @@ def looks_like_follow_up(text: str) -> bool:
     return content <= FACETS
 
 
-def context_payload(text: str, result: SearchResult) -> dict[str, Any]:
-    """What the bot tried, for the officer who may take over (masked question, candidates)."""
-    return {
-        "context": {
-            "question": text,
-            "confident": result.confident,
-            "decision": result.decision,
-            "candidates": [
-                {"id": r.id, "question": r.question, "score": round(r.score, 3), "similarity": round(r.similarity, 3)}
-                for r in result.results
-            ],
-        }
+def context_payload(text: str, result: SearchResult, retriever: Retriever) -> dict[str, Any]:
+    """What the bot tried, for the officer who may take over (masked question, candidates), and the
+    entry behind the reply (its topic, department and whether its review is overdue, for analytics)."""
+    context: dict[str, Any] = {
+        "question": text,
+        "confident": result.confident,
+        "decision": result.decision,
+        "candidates": [
+            {"id": r.id, "question": r.question, "score": round(r.score, 3), "similarity": round(r.similarity, 3)}
+            for r in result.results
+        ],
     }
+    if result.results:
+        entry = retriever.store.by_id[result.results[0].id]
+        overdue = entry.review_by is not None and entry.review_by < today_kst()
+        context["entry"] = {"id": entry.id, "topic": entry.topic, "department": entry.department, "overdue": overdue}
+    return {"context": context}
 
 
 class ActionAnswerFaq(Action):
@@ -146,7 +151,7 @@ class ActionAnswerFaq(Action):
             followup = await asyncio.to_thread(retriever.search, f"{service} {text}", 3)
             if followup.confident or (followup.results and not result.confident):
                 result = followup
-        dispatcher.utter_message(json_message=context_payload(text, result))
+        dispatcher.utter_message(json_message=context_payload(text, result, retriever))
         failures = float(tracker.get_slot("failures") or 0)
         if result.decision in ("answer", "related"):
             best = result.results[0]

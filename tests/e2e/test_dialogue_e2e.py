@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 
+from api.db import Database
+from api.db.models import Vote
 from api.runner import Stack
+from api.tokens import SALT
 from faq.store import CountyProfile, FaqStore
 
 pytestmark = pytest.mark.e2e
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "bot" / "domain.yml").read_text(encoding="utf-8"))
 PROFILE = CountyProfile.load()
 FACTS = FaqStore.load().facts.facts
+
+
+def stored_votes(stack: Stack, token: str | None) -> list[Vote]:
+    """The helpfulness votes stored for this conversation, read from the stack's own database."""
+    secret = (stack.settings.var_dir / "secret_key").read_text().strip()
+    conversation_id = URLSafeTimedSerializer(secret, salt=SALT).loads(token)["sid"]
+    db = Database(stack.settings.database_url)
+    try:
+        with db.session() as session:
+            return list(session.scalars(select(Vote).where(Vote.conversation_id == conversation_id)))
+    finally:
+        db.dispose()
 
 
 def response(name: str) -> str:
@@ -76,5 +92,6 @@ def test_typed_negative_feedback_is_recorded_apologises_and_offers_help(stack: S
     reply = chat.say("원하는 답이 아니에요")
     assert reply == response("utter_feedback_sorry")
     assert "상담원 연결" in [b["title"] for m in chat.last for b in m["buttons"]]
-    recorded = [json.loads(line) for line in (stack.settings.var_dir / "feedback.jsonl").read_text().splitlines()]
-    assert any(r["helpful"] is False and r["answer"] and r["answer"] in answer for r in recorded), recorded
+    votes = stored_votes(stack, chat.token)
+    assert any(v.helpful is False and v.channel == "typed" and v.answer and v.answer in answer for v in votes)
+    assert all(v.entry_id == "T04-001" for v in votes)  # tied to the entry that was answered

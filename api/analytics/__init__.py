@@ -1,0 +1,1 @@
+"""Analytics: what residents asked, what became of each turn, and the unanswered-question inbox."""
