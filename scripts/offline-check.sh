@@ -32,12 +32,13 @@ ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 mkdir -p "$work/home" "$work/cache"
 # A clean environment: no pip config (PIP_CONFIG_FILE=/dev/null loads none), empty caches, no proxies.
-inside() {
-  ip netns exec "$ns" env -i \
-    PATH="$(dirname "$py311"):$(dirname "$py310"):/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
-    HOME="$work/home" XDG_CACHE_HOME="$work/cache" PIP_CACHE_DIR="$work/cache/pip" PIP_CONFIG_FILE=/dev/null \
-    LANG=C.UTF-8 PYTHONUNBUFFERED=1 "$@"
-}
+inside_cmd=(
+  ip netns exec "$ns" env -i
+  PATH="$(dirname "$py311"):$(dirname "$py310"):/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+  HOME="$work/home" XDG_CACHE_HOME="$work/cache" PIP_CACHE_DIR="$work/cache/pip" PIP_CONFIG_FILE=/dev/null
+  LANG=C.UTF-8 PYTHONUNBUFFERED=1
+)
+inside() { "${inside_cmd[@]}" "$@"; }
 links="$(ip netns exec "$ns" ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')"
 echo "[offline] namespace $ns has only: $links"
 # 192.0.2.1 is a documentation address: with only loopback there is no route to anything.
@@ -56,7 +57,8 @@ grep -q "up to date" "$work/bootstrap.log" && echo "[offline] Rasa model from th
 
 # make run, as the README says; it prints the demo URL once ready.
 # Its own process group (setsid), so stopping it reaches make, minwon, Rasa and the api together.
-inside setsid make -C "$dir" run > "$work/run.log" 2>&1 &
+# Started as a simple command (not through the function), so $! is setsid's pid and the group's id.
+"${inside_cmd[@]}" setsid make -C "$dir" run > "$work/run.log" 2>&1 &
 server=$!
 until grep -q "ready after" "$work/run.log"; do
   kill -0 "$server" 2>/dev/null || { tail -40 "$work/run.log" >&2; exit 1; }
@@ -85,7 +87,7 @@ else:
 EOF
 )"
 echo "[offline] the demo answered: $answer"
-kill -TERM -- "-$server"
+kill -TERM -- "-$server" || true
 wait "$server" 2>/dev/null || true
 server=""
 
