@@ -7,27 +7,36 @@ MINWON := $(VENV)/bin/minwon
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
+# An unpacked offline bundle (make bundle) holds wheels/OFFLINE: pip then installs only from the
+# bundle's wheels and never asks a registry. MINWON_WHEELS=DIR does the same with another folder.
+MINWON_WHEELS ?= $(if $(wildcard wheels/OFFLINE),$(CURDIR)/wheels)
+ifneq ($(MINWON_WHEELS),)
+PIP_MAIN := --no-index --find-links $(MINWON_WHEELS)/main
+PIP_RASA := --no-index --find-links $(MINWON_WHEELS)/rasa
+endif
 
-.PHONY: help run test bootstrap envs model index train lint bench audit system-deps node-deps clean
+.PHONY: help run test bootstrap envs model index train lint bench audit system-deps node-deps clean bundle offline-check
 
 help:
 	@echo "make run    - set everything up and start the chatbot (prints the demo URL)"
 	@echo "make test   - set everything up and run the whole test suite"
 	@echo "make train | index | lint | bench | audit | clean"
+	@echo "make bundle - dist/minwon-offline-<version>-linux-x86_64.tar.gz for a server with no network"
+	@echo "make offline-check - install that bundle inside a loopback-only network namespace and ask a question"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@echo "[setup] main env ($(VENV), Python 3.11)"
 	@test -x $(VENV)/bin/python || "$$(scripts/find-python.sh 3.11)" -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q torch==2.13.0
-	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/pip install -q $(PIP_MAIN) --upgrade pip
+	$(VENV)/bin/pip install -q $(PIP_MAIN) torch==2.13.0
+	$(VENV)/bin/pip install -q $(PIP_MAIN) -c constraints.txt -e '.[dev]'
 	@touch $@
 
 $(RASA_VENV)/.installed: bot/requirements.txt bot/constraints.txt
 	@echo "[setup] Rasa env ($(RASA_VENV), Python 3.10) - the first time takes several minutes"
 	@test -x $(RASA_VENV)/bin/python || "$$(scripts/find-python.sh 3.10)" -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/pip install -q --upgrade pip 'setuptools<71' wheel
-	$(RASA_VENV)/bin/pip install -q -c bot/constraints.txt -r bot/requirements.txt
+	$(RASA_VENV)/bin/pip install -q $(PIP_RASA) --upgrade pip 'setuptools<71' wheel
+	$(RASA_VENV)/bin/pip install -q $(PIP_RASA) -c bot/constraints.txt -r bot/requirements.txt
 	@touch $@
 
 envs: $(VENV)/.installed $(RASA_VENV)/.installed
@@ -79,6 +88,14 @@ audit: $(VENV)/.installed $(RASA_VENV)/.installed node-deps
 
 bench: bootstrap
 	$(VENV)/bin/python evaluation/bench_latency.py
+
+# Needs registry access and a finished `make bootstrap node-deps`; see README "County IT".
+bundle: bootstrap node-deps
+	@scripts/bundle.sh
+
+# Root only (ip netns). Uses the newest dist/ bundle; run `make bundle` first.
+offline-check:
+	@scripts/offline-check.sh
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var bot/models bot/.rasa tests/e2e/node/node_modules

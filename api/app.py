@@ -28,6 +28,8 @@ from api.handoff.desk import HandoffDesk
 from api.handoff.store import HandoffStore
 from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
+from api.ops.logs import configure_logging
+from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.routes import actions, chat, handoff, health
@@ -44,10 +46,14 @@ log = logging.getLogger("minwon.api")
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    desk = HandoffDesk(HandoffStore(db), HandoffConfig.load(settings.county_file, settings.office_override))
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    metrics = Metrics()
+    config = HandoffConfig.load(settings.county_file, settings.office_override)
+    desk = HandoffDesk(HandoffStore(db), config, metrics=metrics)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout, metrics)
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
+    metrics.watch(desk, knowledge, db)
+    county = CountyProfile.load(settings.county_file)
     return Services(
         settings=settings,
         tokens=ConversationTokens(settings.ensure_secret(), settings.session_max_age, settings.previous_secret_keys),
@@ -56,11 +62,12 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, CountyProfile.load(settings.county_file), settings.max_message_chars),
+        chat=ChatService(rasa, desk, county, settings.max_message_chars, metrics),
         knowledge=knowledge,
         actions=actions.build_executor(knowledge.current),
         kb=kb,
         analytics=AnalyticsService(db, knowledge, kb),
+        metrics=metrics,
     )
 
 
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.upgrade)
+        scrape = services.metrics.serve(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
         if settings.load_retriever:
             await services.kb.start()
         background = []
@@ -81,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         for task in background:
             task.cancel()
+        if scrape is not None:
+            scrape.shutdown()
+            scrape.server_close()
         await services.rasa.aclose()
         services.db.dispose()
 
@@ -137,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
     """The served app: FastAPI plus the rasa-webchat socket.io endpoint at /socket.io/."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_format)
     app = create_app(settings)
     services: Services = app.state.services
     sio = create_webchat_server(services.tokens, services.chat, services.settings)

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
 from api.handoff.store import StoredMessage, TurnRecord
-from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome
-from api.messages import clean_text
+from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome, TurnResultKind
+from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
 from api.rasa_client import RasaClient, RasaUnavailable
 from faq.store import CountyProfile
+
+if TYPE_CHECKING:
+    from api.ops.metrics import Metrics
 
 log = logging.getLogger("minwon.chat")
 
@@ -134,16 +138,43 @@ class ChatService:
     # message once: nothing lost, nothing duplicated.
     REPLAY_CACHE = 5000
 
-    def __init__(self, rasa: RasaClient, desk: HandoffDesk, county: CountyProfile, max_chars: int) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        desk: HandoffDesk,
+        county: CountyProfile,
+        max_chars: int,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.rasa = rasa
         self.county = county
         self.desk = desk
         self.max_chars = max_chars
+        self.metrics = metrics
         self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[TurnResult]] = {}
 
     async def turn(self, conversation_id: str, raw_text: object, client_id: str | None = None) -> TurnResult:
         """Raises MessageRejected for bad input; a Rasa failure is a result with ``rasa_down``."""
+        started = time.perf_counter()
+        try:
+            result = await self._once(conversation_id, raw_text, client_id)
+        except MessageRejected:
+            self._observe(TurnResultKind.REJECTED, started)
+            raise
+        if result.rasa_down:
+            self._observe(TurnResultKind.RASA_DOWN, started)
+        else:
+            held = not result.messages and result.handoff.get("state") != str(DeskState.BOT)
+            self._observe(TurnResultKind.OFFICER if held else TurnResultKind.BOT, started)
+        return result
+
+    def _observe(self, result: TurnResultKind, started: float) -> None:
+        if self.metrics is not None:
+            self.metrics.turn(result, time.perf_counter() - started)
+
+    async def _once(self, conversation_id: str, raw_text: object, client_id: str | None) -> TurnResult:
+        """One answer per (conversation, client message id), also while the first try still runs."""
         if not client_id:
             return await self._turn(conversation_id, raw_text)
         key = (conversation_id, client_id[:64])

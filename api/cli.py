@@ -362,6 +362,32 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from api.ops.backup import backup
+
+    target = Path(args.dir)
+    manifest = backup(_settings(args), target)
+    counts = ", ".join(f"{v} {k}" for k, v in manifest["counts"].items())
+    size = sum(entry["bytes"] for entry in manifest["files"].values())
+    print(f"[backup] {manifest['backend']} schema {manifest['alembic_revision']}: {counts}")
+    print(f"[backup] wrote {', '.join(manifest['files'])} ({size / 1e6:.1f} MB) and SHA256SUMS to {target}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from api.ops.backup import restore
+
+    report = restore(_settings(args), Path(args.dir), force=args.force)
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts.items())
+    print(f"[restore] {report.backend} database restored, schema {report.revision}: {counts}")
+    if report.secret_restored:
+        print("[restore] session key restored (residents' open conversations stay valid)")
+    if report.county_saved_as is not None:
+        print(f"[restore] county profile restored; the one it replaced is kept as {report.county_saved_as}")
+    print("[restore] start the api (make run); it rebuilds the knowledge release from the restored database")
+    return 0
+
+
 def _day(value: str) -> str:
     import datetime as dt
 
@@ -496,6 +522,14 @@ def build_parser() -> argparse.ArgumentParser:
     enable.add_argument("username")
     enable.set_defaults(func=cmd_user_active, active=True)
     user.add_parser("list", help="list accounts").set_defaults(func=cmd_user_list)
+
+    dump = sub.add_parser("backup", help="database snapshot, secret key, county profile, knowledge base export")
+    dump.add_argument("dir", help="a new (or empty) folder for this backup")
+    dump.set_defaults(func=cmd_backup)
+    load_backup = sub.add_parser("restore", help="restore a backup made by `minwon backup` (stop the api first)")
+    load_backup.add_argument("dir", help="the backup folder")
+    load_backup.add_argument("--force", action="store_true", help="replace an existing database and secret key")
+    load_backup.set_defaults(func=cmd_restore)
 
     purge = sub.add_parser("purge", help="delete callback tickets and conversations past their retention")
     purge.add_argument("--ticket-days", type=int, help="override handoff.ticket_retention_days")

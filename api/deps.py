@@ -27,6 +27,7 @@ from api.handoff.desk import HandoffDesk
 from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
+from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.settings import Settings
@@ -51,6 +52,7 @@ class Services:
     knowledge: Knowledge
     actions: ActionExecutor  # the bot's custom actions, run here for Rasa
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
+    metrics: Metrics  # counted here, scraped on the internal metrics bind
     analytics: AnalyticsService  # the council's numbers and the unanswered inbox
 
 

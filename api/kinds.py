@@ -88,6 +88,24 @@ ButtonAction = Literal["handoff", "callback", "cancel_handoff"]
 FinishHow = Literal["ended", "returned"]
 
 
+class TurnResultKind(StrEnum):
+    """Who answered a resident's message (metrics label)."""
+
+    BOT = "bot"
+    OFFICER = "officer"  # held for the officer the resident waits for or talks to
+    RASA_DOWN = "rasa_down"  # degraded: the apology and a person or callback offered
+    REJECTED = "rejected"  # empty, too long or not text: the resident was asked to retype
+
+
+class RasaFailure(StrEnum):
+    """Why a call to Rasa failed (metrics label)."""
+
+    TIMEOUT = "timeout"  # slower than RASA_TIMEOUT
+    UNREACHABLE = "unreachable"  # not listening
+    HTTP_ERROR = "http_error"  # answered with an error status or broke off
+    BAD_REPLY = "bad_reply"  # answered something that is not a list of messages
+
+
 class VersionStatus(StrEnum):
     """Where a knowledge-base version stands: drafted, reviewed, (scheduled,) published, then replaced."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from api.settings import Settings
@@ -38,6 +39,7 @@ class Knowledge:
         self.release_id: int | None = None
         self.info: dict[str, Any] | None = None
         self.error: str | None = None
+        self.swapped_at: float | None = None  # Unix time this process started serving the release
         self._embedder: Embedder | None = embedder
         self._embedder_lock = threading.Lock()
 
@@ -56,6 +58,7 @@ class Knowledge:
     def swap(self, retriever: Retriever, release_id: int | None, info: dict[str, Any]) -> None:
         # One reference assignment: a turn in flight keeps the release it started with.
         self.retriever, self.release_id, self.info, self.error = retriever, release_id, info, None
+        self.swapped_at = time.time()
 
     def failed(self, error: str) -> None:
         self.error = error

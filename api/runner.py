@@ -230,7 +230,7 @@ class Stack:
                     return elapsed
                 state = response.json()
                 index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
-                detail = f"Rasa: {state.get('rasa')}, index: {index_state}"
+                detail = f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
             except httpx.HTTPError:
                 detail = "api starting"
             if elapsed - last_report >= 5:

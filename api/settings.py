@@ -18,7 +18,10 @@ from faq.paths import REPO_ROOT, default_model_dir, index_root
 
 DEFAULT_PORT = 8000
 DEFAULT_RASA_PORT = 5005
+# Prometheus scrape port of a served api (minwon run); Settings() built in code (tests) leave it off.
+DEFAULT_METRICS_PORT = 9475
 OfficeOverride = Literal["", "open", "closed"]
+LogFormat = Literal["text", "json"]
 
 
 class SettingsError(ValueError):
@@ -100,6 +103,11 @@ class Settings:
     long_poll_seconds: float = 25.0
     # How often each process checks for scheduled publications and releases made by another process.
     kb_poll_seconds: float = 10.0
+    # /metrics on its own bind, never on the public port: county IT scrapes it from inside. 0: off.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
+    # "json": one JSON object per log line (for a log collector); "text": plain lines.
+    log_format: LogFormat = "text"
     rasa_bin: Path = field(default_factory=lambda: REPO_ROOT / ".venv-rasa" / "bin" / "rasa")
     shared_data_dir: Path = field(default_factory=lambda: REPO_ROOT.parent / "shared" / "data")
     debug: bool = False
@@ -129,6 +137,10 @@ class Settings:
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1, got {value}")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
+        if not 0 <= self.metrics_port <= 65535:
+            raise SettingsError(f"MINWON_METRICS_PORT must be a port number (0: off), got {self.metrics_port}")
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
 
@@ -196,6 +208,9 @@ class Settings:
         override = text("MINWON_OFFICE_OVERRIDE").lower()
         if override not in ("", "open", "closed"):
             raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {override!r}")
+        log_format = text("MINWON_LOG_FORMAT", "text").lower() or "text"
+        if log_format not in ("text", "json"):
+            raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
         settings = cls(
             host=text("MINWON_HOST", "127.0.0.1") or "127.0.0.1",
             port=port,
@@ -225,6 +240,9 @@ class Settings:
             office_override=override,  # type: ignore[arg-type]  # checked above
             long_poll_seconds=number("MINWON_LONG_POLL_SECONDS", 25.0),
             kb_poll_seconds=number("MINWON_KB_POLL_SECONDS", 10.0),
+            metrics_host=text("MINWON_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
+            metrics_port=integer("MINWON_METRICS_PORT", DEFAULT_METRICS_PORT),
+            log_format=log_format,  # type: ignore[arg-type]  # checked above
             rasa_bin=Path(text("MINWON_RASA_BIN") or REPO_ROOT / ".venv-rasa" / "bin" / "rasa"),
             shared_data_dir=Path(text("MINWON_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"),
             debug=flag("MINWON_DEBUG", False),
@@ -245,6 +263,9 @@ class Settings:
             "MINWON_KB_POLL_SECONDS": str(self.kb_poll_seconds),
             "RASA_TIMEOUT": str(self.rasa_timeout),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),
+            "MINWON_METRICS_HOST": self.metrics_host,
+            "MINWON_METRICS_PORT": str(self.metrics_port),
+            "MINWON_LOG_FORMAT": self.log_format,
         }
         if self.office_override:
             env["MINWON_OFFICE_OVERRIDE"] = self.office_override

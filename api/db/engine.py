@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import normalise_database_url, redact_url
@@ -65,6 +65,11 @@ class Database:
             config = self.alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def ping(self) -> None:
+        """Raises if the database does not answer (readiness, metrics)."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

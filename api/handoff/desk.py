@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.db.models import AuditEntry, Ticket, User
+from api.db.models import AuditEntry, Ticket, User, utcnow
 from api.handoff import texts
 from api.handoff.config import HandoffConfig
 from api.handoff.hub import QUEUE, Hub, conversation_topic
 from api.handoff.store import Buttons, HandoffStore, QueueItem, Status, StoredMessage, TurnRecord
-from api.kinds import DeskState, FinishHow, HandoffReason, Sender, TicketStatus
+from api.kinds import DeskState, FinishHow, HandoffReason, HandoffState, Sender, TicketStatus
 from api.privacy import mask_pii
+
+if TYPE_CHECKING:
+    from api.ops.metrics import DeskSnapshot, Metrics
 
 log = logging.getLogger("minwon.handoff")
 RESIDENT_EVENT_SENDERS = (Sender.OFFICER, Sender.SYSTEM)
 
 
 class HandoffDesk:
-    def __init__(self, store: HandoffStore, config: HandoffConfig, hub: Hub | None = None) -> None:
+    def __init__(
+        self, store: HandoffStore, config: HandoffConfig, hub: Hub | None = None, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
         self.config = config
         self._hub = hub or Hub()
+        self.metrics = metrics
 
     def _announce(self, conversation_id: str, queue: bool = True) -> None:
         topics = [conversation_topic(conversation_id)]
@@ -110,6 +116,8 @@ class HandoffDesk:
             message = await self.notice(conversation_id, notice, [texts.BUTTON_CALLBACK])
             return await self.status(conversation_id), [message]
         status, created = await asyncio.to_thread(self._store.request, conversation_id, reason)
+        if created and self.metrics is not None:
+            self.metrics.handoff("requested")
         buttons: Buttons | None
         if status.state is DeskState.ACTIVE:
             text, buttons = texts.ALREADY_ACTIVE.format(officer=status.officer), None
@@ -188,6 +196,8 @@ class HandoffDesk:
             return None
         item = await self.handoff(handoff_id)
         assert item is not None
+        if self.metrics is not None:
+            self.metrics.accepted((utcnow() - item.requested_at).total_seconds())
         joined = texts.OFFICER_JOINED.format(officer=officer.display_name)
         await self.record(item.conversation_id, Sender.SYSTEM, joined, queue_changed=True)
         return item.conversation_id
@@ -213,10 +223,26 @@ class HandoffDesk:
     async def audit_log(self, limit: int = 300) -> list[AuditEntry]:
         return await asyncio.to_thread(self._store.audit_log, limit)
 
+    def snapshot(self) -> DeskSnapshot:
+        """The queue right now, for a metrics scrape (called from the scrape thread, so not async)."""
+        from api.ops.metrics import DeskSnapshot
+
+        items = self._store.queue()
+        waiting = [item for item in items if item.state is HandoffState.WAITING]
+        oldest = min((item.requested_at for item in waiting), default=None)
+        return DeskSnapshot(
+            waiting=len(waiting),
+            active=sum(1 for item in items if item.state is HandoffState.ACTIVE),
+            oldest_wait_seconds=(utcnow() - oldest).total_seconds() if oldest else 0.0,
+            new_tickets=self._store.count_tickets(TicketStatus.NEW),
+        )
+
     # ---- housekeeping ----
     async def sweep(self) -> int:
         """Turn requests nobody accepted in time into a callback offer."""
         expired = await asyncio.to_thread(self._store.expire_waiting, self.config.wait_timeout)
+        if expired and self.metrics is not None:
+            self.metrics.handoff("timed_out", len(expired))
         for conversation_id in expired:
             await self.record(
                 conversation_id, Sender.SYSTEM, texts.TIMED_OUT, [texts.BUTTON_CALLBACK], queue_changed=True

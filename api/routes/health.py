@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import ServicesDep
+from api.deps import Services, ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -20,9 +22,20 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     knowledge = services.knowledge
     index_ok = knowledge.current() is not None
     rasa_ok = await services.rasa.model_loaded()
+    database = await _database_state(services)
+    ready = index_ok and rasa_ok and database == "ok"
     body = {
-        "status": "ready" if index_ok and rasa_ok else "not ready",
+        "status": "ready" if ready else "not ready",
         "rasa": "ok" if rasa_ok else "unreachable or no model loaded",
         "index": knowledge.info if index_ok else knowledge.error or "not loaded",
+        "database": database,
     }
-    return JSONResponse(body, status_code=200 if index_ok and rasa_ok else 503)
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def _database_state(services: Services) -> str:
+    try:
+        await asyncio.wait_for(asyncio.to_thread(services.db.ping), timeout=5.0)
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready; the reason goes to the operator
+        return f"unreachable: {type(exc).__name__}"
+    return "ok"

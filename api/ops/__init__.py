@@ -1,0 +1,1 @@
+"""Operations: backup and restore, metrics, log format — what county IT runs and watches."""
