@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -23,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from api.runner import Stack
+from api.runner import Stack, free_ports
 from api.settings import Settings
 from evaluation.convo import BotMessage, Convo, Expectation, Step, failed_expectations
 
@@ -130,17 +129,6 @@ def run_all(api_url: str, convos: list[Convo], say: Any = print) -> list[ConvoRe
     return results
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 @contextmanager
 def own_stack(settings: Settings, say: Any = print) -> Iterator[str]:
     """Rasa + api for the run only: free ports, a throwaway SQLite database and a copy of the built index
@@ -153,7 +141,7 @@ def own_stack(settings: Settings, say: Any = print) -> Iterator[str]:
         index = var / "index"
         shutil.copytree(built, index / built.name)
         (index / "current").symlink_to(built.name)
-        api_port, rasa_port = _free_ports(2)
+        api_port, rasa_port = free_ports(2)
         own = replace(
             settings,
             var_dir=var,

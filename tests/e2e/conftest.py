@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from api.runner import Stack
+from api.runner import Stack, free_ports
 from api.settings import Settings
 from tests.conftest import BUILT_INDEX, BUILT_MODEL
 
@@ -30,18 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(os.environ.get("MINWON_SCREENSHOT_DIR", tempfile.gettempdir())) / "minwon-screenshots"
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports: all sockets stay bound until every port is chosen."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 OFFICER = ("kim", "민원팀 김주무관", "correct horse battery staple")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import free_ports
+from api.runner import free_ports
 
 pytestmark = pytest.mark.e2e
 
