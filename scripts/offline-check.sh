@@ -15,8 +15,22 @@ py310="$(scripts/find-python.sh 3.10)"
 ns="minwon-offline-$$"
 work="$(mktemp -d /tmp/minwon-offline.XXXXXX)"
 server=""
+# make run's Rasa and api run in sessions of their own; wait for them (their command lines name the
+# unpacked folder), and end any that outlive `minwon run`'s own shutdown, by pid.
+stop_stack() {
+  [ -n "$server" ] || return 0
+  kill -TERM -- "-$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  server=""
+  for _ in $(seq 30); do
+    pgrep -f -- "$work/" >/dev/null || return 0
+    sleep 1
+  done
+  for pid in $(pgrep -f -- "$work/"); do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 2
+}
 cleanup() {
-  if [ -n "$server" ]; then kill -TERM -- "-$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  stop_stack
   ip netns delete "$ns" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -87,9 +101,7 @@ else:
 EOF
 )"
 echo "[offline] the demo answered: $answer"
-kill -TERM -- "-$server" || true
-wait "$server" 2>/dev/null || true
-server=""
+stop_stack
 
 printf '[offline] install both envs: %.0f s; model + index build: %.0f s; make run to ready: %.0f s\n' \
   "$(python3 -c "print($t1-$t0)")" "$(python3 -c "print($t2-$t1)")" "$(python3 -c "print($t3-$t2)")"
