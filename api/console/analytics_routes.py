@@ -5,18 +5,15 @@ text shown was masked before it was stored. Changes need the login's CSRF token 
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.analytics.charts import bar_chart, heatmap
 from api.analytics.metrics import DRILLS, HANDOFF_LABELS, STRICT_RULE, TICKET_LABELS, WEEKDAYS, Period, kst, period_of
-from api.console.pages import message_page, page
+from api.console.pages import download_once, message_page, page, scratch_file
 from api.deps import AnalyticsDep, AnyStaff, CuratorFormCsrf, CuratorStaff, DeskStaffFormCsrf, KbDep
 from api.kb.store import Actor
 from api.kinds import DESK_ROLES, Sender, TurnOutcome
@@ -153,20 +150,9 @@ async def export(staff: AnyStaff, analytics: AnalyticsDep, since: str = "", unti
     period = _period(since, until)
     if isinstance(period, str):
         return Response(period, status_code=422, media_type="text/plain; charset=utf-8")
-    folder = Path(tempfile.mkdtemp(prefix="minwon-analytics-"))
-    path = folder / f"analytics-{period.since or 'all'}-{period.until or 'now'}.xlsx"
+    path = scratch_file("minwon-analytics-", f"analytics-{period.since or 'all'}-{period.until or 'now'}.xlsx")
     await analytics.export_xlsx(path, period)
-    return FileResponse(
-        path,
-        filename=path.name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(_remove, path),
-    )
-
-
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.parent.rmdir()
+    return download_once(path)
 
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
@@ -225,8 +211,9 @@ async def inbox_page(
     )
 
 
-def _keys(form: dict[str, Any]) -> list[str]:
-    return [k for k in str(form.get("keys", "")).split(",") if k]
+def _keys(value: str) -> list[str]:
+    """The comma-joined question keys a cluster's form carries."""
+    return [k for k in value.split(",") if k]
 
 
 def _lines(value: str) -> list[str]:
@@ -241,9 +228,7 @@ async def inbox_phrasing(
     texts: Annotated[str, Form()],
     entry_id: Annotated[str, Form()],
 ) -> Response:
-    number = await analytics.add_as_phrasings(
-        _keys({"keys": keys}), _lines(texts), entry_id.strip(), Actor.of(staff.user)
-    )
+    number = await analytics.add_as_phrasings(_keys(keys), _lines(texts), entry_id.strip(), Actor.of(staff.user))
     return RedirectResponse(f"/console/kb/{entry_id.strip()}?saved=v{number}", status_code=303)
 
 
@@ -251,7 +236,7 @@ async def inbox_phrasing(
 async def inbox_ignore(
     staff: CuratorFormCsrf, analytics: AnalyticsDep, keys: Annotated[str, Form()], question: Annotated[str, Form()]
 ) -> Response:
-    await analytics.ignore(_keys({"keys": keys}), question, Actor.of(staff.user))
+    await analytics.ignore(_keys(keys), question, Actor.of(staff.user))
     return RedirectResponse("/console/inbox?done=ignored", status_code=303)
 
 

@@ -10,17 +10,14 @@ import asyncio
 import datetime as dt
 import difflib
 import json
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.background import BackgroundTask
 
-from api.console.pages import message_page, page, templates
+from api.console.pages import download_once, message_page, page, scratch_file, templates
 from api.db.models import StaffLogin
 from api.deps import AnalyticsDep, CuratorFormCsrf, CuratorStaff, KbDep
 from api.kb.excel import MAX_FILE_BYTES, ImportRefused
@@ -425,22 +422,11 @@ async def kb_golden_save(
 
 
 # ---- Excel ----
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.parent.rmdir()
-
-
 @router.get("/excel/export.xlsx")
 async def kb_export(staff: CuratorStaff, kb: KbDep) -> FileResponse:
-    folder = Path(tempfile.mkdtemp(prefix="minwon-export-"))
-    path = folder / f"faq-{today_kst().isoformat()}.xlsx"
+    path = scratch_file("minwon-export-", f"faq-{today_kst().isoformat()}.xlsx")
     await kb.export_xlsx(path)
-    return FileResponse(
-        path,
-        filename=path.name,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(_remove, path),
-    )
+    return download_once(path)
 
 
 @router.get("/excel/import", response_class=HTMLResponse)
