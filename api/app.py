@@ -15,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.admission import Admission
 from api.analytics.service import AnalyticsService
 from api.chat import ChatService
 from api.console import analytics_routes as analytics_console
@@ -52,7 +53,8 @@ def build_services(settings: Settings) -> Services:
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout, metrics)
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
-    metrics.watch(desk, knowledge, db)
+    admission = Admission(settings.rasa_concurrency, settings.rasa_queue, settings.rasa_queue_wait)
+    metrics.watch(desk, knowledge, db, admission)
     county = CountyProfile.load(settings.county_file)
     return Services(
         settings=settings,
@@ -62,7 +64,7 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, county, settings.max_message_chars, metrics),
+        chat=ChatService(rasa, desk, county, settings.max_message_chars, metrics, admission, knowledge),
         knowledge=knowledge,
         actions=actions.build_executor(knowledge.current),
         kb=kb,

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from api.admission import Admission, Saturated
+from api.degraded import BUSY, NOTE, DegradedReason, DegradedReply, DegradedResponder
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
-from api.handoff.store import StoredMessage, TurnRecord
+from api.handoff.store import Status, StoredMessage, TurnRecord
 from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome, TurnResultKind
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
@@ -25,7 +27,9 @@ from api.rasa_client import RasaClient, RasaUnavailable
 from faq.store import CountyProfile
 
 if TYPE_CHECKING:
+    from api.knowledge import Knowledge
     from api.ops.metrics import Metrics
+    from faq.retriever import Retriever
 
 log = logging.getLogger("minwon.chat")
 
@@ -65,6 +69,10 @@ class TurnResult(BaseModel):
     messages: list[BotMessage]
     handoff: dict[str, Any] = Field(default_factory=lambda: {"state": DeskState.BOT.value})
     rasa_down: bool = False
+    # Too many turns ahead: nothing was stored; the channel asks the client to send it again later.
+    busy: bool = False
+    retry_after: int | None = None
+    degraded: bool = False  # answered from retrieval without the dialogue engine
 
 
 @dataclass
@@ -145,12 +153,18 @@ class ChatService:
         county: CountyProfile,
         max_chars: int,
         metrics: Metrics | None = None,
+        admission: Admission | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.rasa = rasa
         self.county = county
         self.desk = desk
         self.max_chars = max_chars
         self.metrics = metrics
+        # Without a queue every turn goes straight to Rasa (tests of the bare service).
+        self.admission = admission or Admission(active=1_000_000, max_waiting=0, max_wait=0.0)
+        self.knowledge = knowledge
+        self.degraded = DegradedResponder()
         self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[TurnResult]] = {}
 
@@ -162,8 +176,12 @@ class ChatService:
         except MessageRejected:
             self._observe(TurnResultKind.REJECTED, started)
             raise
-        if result.rasa_down:
+        if result.busy:
+            self._observe(TurnResultKind.BUSY, started)
+        elif result.rasa_down:
             self._observe(TurnResultKind.RASA_DOWN, started)
+        elif result.degraded:
+            self._observe(TurnResultKind.DEGRADED, started)
         else:
             held = not result.messages and result.handoff.get("state") != str(DeskState.BOT)
             self._observe(TurnResultKind.OFFICER if held else TurnResultKind.BOT, started)
@@ -193,6 +211,8 @@ class ChatService:
         finally:
             self._inflight.pop(key, None)
         future.set_result(result)
+        if result.busy:  # nothing was stored: the same message sent again is a new try
+            return result
         self._replies[key] = result
         while len(self._replies) > self.REPLAY_CACHE:
             self._replies.popitem(last=False)
@@ -201,17 +221,33 @@ class ChatService:
     async def _turn(self, conversation_id: str, raw_text: object) -> TurnResult:
         text = mask_pii(clean_text(raw_text, self.max_chars))
         log.info("turn conversation=%s text=%r", conversation_id[:8], text[:200])
-        # Stored before anything can fail, so nothing a resident typed is lost.
-        said, status = await self.desk.record_resident(conversation_id, text)
-        if status.state is not DeskState.BOT:
-            return TurnResult(messages=[], handoff=self.desk.public_status(status))
+        if (await self.desk.status(conversation_id)).state is not DeskState.BOT:
+            return await self._held(conversation_id, text)
         try:
-            raw = await self.rasa.send(conversation_id, text)
-        except RasaUnavailable as exc:
-            log.error("rasa unavailable: %s", exc)
-            await self.desk.record_turn(conversation_id, said.id, TurnRecord(TurnOutcome.RASA_DOWN))
-            return await self._rasa_down(conversation_id)
-        shaped = shape_replies(raw)
+            async with self.admission.slot():
+                # Stored before Rasa is asked, so nothing a resident typed is lost if it fails.
+                said, status = await self.desk.record_resident(conversation_id, text)
+                if status.state is not DeskState.BOT:
+                    return TurnResult(messages=[], handoff=self.desk.public_status(status))
+                try:
+                    raw = await self.rasa.send(conversation_id, text)
+                except RasaUnavailable as exc:
+                    log.error("rasa unavailable: %s", exc)
+                    raw = None
+        except Saturated as busy:
+            return await self._busy(conversation_id, text, busy)
+        if raw is None:
+            return await self._without_rasa(conversation_id, text, said)
+        return await self._answer(conversation_id, said, shape_replies(raw), status)
+
+    async def _held(self, conversation_id: str, text: str) -> TurnResult:
+        """An officer owns the conversation (or the resident waits for one): store and deliver only."""
+        _, status = await self.desk.record_resident(conversation_id, text)
+        return TurnResult(messages=[], handoff=self.desk.public_status(status))
+
+    async def _answer(
+        self, conversation_id: str, said: StoredMessage, shaped: ShapedReply, status: Status
+    ) -> TurnResult:
         replies = shaped.messages
         for reply in replies:
             reply.text = self.county.fill_markers(reply.text)
@@ -230,6 +266,46 @@ class ChatService:
             status, notices = await self.desk.request(conversation_id)
             stored.extend(BotMessage.from_stored(m) for m in notices)
         return TurnResult(messages=stored, handoff=self.desk.public_status(status))
+
+    async def _busy(self, conversation_id: str, text: str, busy: Saturated) -> TurnResult:
+        """Rasa's queue is full: a direct FAQ answer from retrieval, else "please wait" (nothing stored)."""
+        reply = await self.degraded.reply(text, self._retriever(), DegradedReason.BUSY, only_answers=True)
+        if reply is None:
+            message = BotMessage(text=BUSY, sender=Sender.SYSTEM)
+            return TurnResult(messages=[message], busy=True, retry_after=busy.retry_after)
+        said, status = await self.desk.record_resident(conversation_id, text)
+        if status.state is not DeskState.BOT:
+            return TurnResult(messages=[], handoff=self.desk.public_status(status))
+        return await self._degraded(conversation_id, said, reply, status)
+
+    async def _without_rasa(self, conversation_id: str, text: str, said: StoredMessage) -> TurnResult:
+        """Rasa is down or too slow: answer from retrieval where it can, else the apology and a person."""
+        reply = await self.degraded.reply(text, self._retriever(), DegradedReason.DOWN, only_answers=False)
+        if reply is None:
+            await self.desk.record_turn(conversation_id, said.id, TurnRecord(TurnOutcome.RASA_DOWN))
+            return await self._rasa_down(conversation_id)
+        return await self._degraded(conversation_id, said, reply, await self.desk.status(conversation_id))
+
+    async def _degraded(
+        self, conversation_id: str, said: StoredMessage, reply: DegradedReply, status: Status
+    ) -> TurnResult:
+        shaped = ShapedReply(
+            messages=[
+                BotMessage(text=m["text"], buttons=[Button.model_validate(b) for b in m.get("buttons") or []])
+                for m in reply.messages
+            ],
+            wants_human=reply.wants_human,
+            context=reply.context,
+        )
+        if shaped.messages and not reply.wants_human:
+            offer = [Button.model_validate(b) for b in self.desk.unavailable_buttons()]
+            shaped.messages.append(BotMessage(text=NOTE, buttons=offer))
+        result = await self._answer(conversation_id, said, shaped, status)
+        result.degraded = True
+        return result
+
+    def _retriever(self) -> Retriever | None:
+        return self.knowledge.current() if self.knowledge is not None else None
 
     async def _record_feedback(self, conversation_id: str, feedback: dict[str, Any]) -> None:
         helpful, answer = bool(feedback.get("helpful")), str(feedback.get("answer", ""))

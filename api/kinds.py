@@ -93,7 +93,9 @@ class TurnResultKind(StrEnum):
 
     BOT = "bot"
     OFFICER = "officer"  # held for the officer the resident waits for or talks to
-    RASA_DOWN = "rasa_down"  # degraded: the apology and a person or callback offered
+    RASA_DOWN = "rasa_down"  # no answer: the apology and a person or callback offered
+    DEGRADED = "degraded"  # answered from retrieval while Rasa was down, slow or saturated
+    BUSY = "busy"  # Rasa's queue was full and retrieval had no direct answer: "please wait", nothing stored
     REJECTED = "rejected"  # empty, too long or not text: the resident was asked to retype
 
 

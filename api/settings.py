@@ -73,6 +73,11 @@ class Settings:
     rasa_token: str = ""
     # A Rasa slower than this gets the apology and the handoff option.
     rasa_timeout: float = 3.0
+    # Admission control (api/admission.py): turns with Rasa at once, turns that may wait for a place,
+    # and how long one may wait before the resident is told the bot is busy (RASA_TIMEOUT starts after).
+    rasa_concurrency: int = 4
+    rasa_queue: int = 400
+    rasa_queue_wait: float = 8.0
     action_token: str = ""
     secret_key: str = ""
     # Keys sessions were signed with before the current one: still accepted, re-signed on next use.
@@ -218,6 +223,9 @@ class Settings:
             rasa_url=(text("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
             rasa_token=text("RASA_TOKEN"),
             rasa_timeout=number("RASA_TIMEOUT", 3.0),
+            rasa_concurrency=max(1, integer("MINWON_RASA_CONCURRENCY", 4)),
+            rasa_queue=max(0, integer("MINWON_RASA_QUEUE", 400)),
+            rasa_queue_wait=max(0.0, number("MINWON_RASA_QUEUE_WAIT", 8.0)),
             action_token=text("ACTION_TOKEN"),
             secret_key=text("MINWON_SECRET_KEY"),
             previous_secret_keys=items("MINWON_PREVIOUS_SECRET_KEYS"),
@@ -262,6 +270,9 @@ class Settings:
             "MINWON_LONG_POLL_SECONDS": str(self.long_poll_seconds),
             "MINWON_KB_POLL_SECONDS": str(self.kb_poll_seconds),
             "RASA_TIMEOUT": str(self.rasa_timeout),
+            "MINWON_RASA_CONCURRENCY": str(self.rasa_concurrency),
+            "MINWON_RASA_QUEUE": str(self.rasa_queue),
+            "MINWON_RASA_QUEUE_WAIT": str(self.rasa_queue_wait),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),
             "MINWON_METRICS_HOST": self.metrics_host,
             "MINWON_METRICS_PORT": str(self.metrics_port),

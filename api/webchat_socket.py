@@ -17,6 +17,7 @@ from typing import Any
 import socketio
 
 from api.chat import BotMessage, ChatService
+from api.degraded import BUSY_GAVE_UP
 from api.kinds import DeskState
 from api.messages import MessageRejected, resident_words
 from api.settings import Settings
@@ -25,6 +26,7 @@ from api.tokens import ConversationTokens
 log = logging.getLogger("minwon.webchat")
 # rasa-webchat sends its initPayload (default "/get_started") when it opens.
 INIT_PAYLOADS = {"/get_started", "/greet", "get_started"}
+BUSY_RETRIES = 6  # about half a minute of waiting for a place with Rasa
 
 
 def _payload(reply: BotMessage) -> dict[str, Any]:
@@ -87,8 +89,19 @@ def create_webchat_server(tokens: ConversationTokens, chat: ChatService, setting
             message = "안녕하세요"
         try:
             result = await chat.turn(conversations[sid], message)
+            # Webchat clients do not send a message again: while Rasa's queue is full, wait here.
+            for attempt in range(BUSY_RETRIES):
+                if not result.busy:
+                    break
+                if attempt == 0:
+                    await sio.emit("bot_uttered", {"text": result.messages[0].text}, to=sid)
+                await asyncio.sleep(result.retry_after or 1)
+                result = await chat.turn(conversations[sid], message)
         except MessageRejected as exc:
             await sio.emit("bot_uttered", {"text": resident_words(exc)}, to=sid)
+            return
+        if result.busy:
+            await sio.emit("bot_uttered", {"text": BUSY_GAVE_UP}, to=sid)
             return
         for reply in result.messages:
             if reply.id is not None:

@@ -23,6 +23,7 @@ from api.kinds import RasaFailure, TurnResultKind
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
+    from api.admission import Admission
     from api.db import Database
     from api.handoff.desk import HandoffDesk
     from api.knowledge import Knowledge
@@ -84,8 +85,8 @@ class Metrics:
         self.handoff("accepted")
         self.handoff_wait.observe(max(0.0, waited_seconds))
 
-    def watch(self, desk: HandoffDesk, knowledge: Knowledge, db: Database) -> None:
-        self.registry.register(LiveState(desk, knowledge, db))
+    def watch(self, desk: HandoffDesk, knowledge: Knowledge, db: Database, admission: Admission | None = None) -> None:
+        self.registry.register(LiveState(desk, knowledge, db, admission))
 
     def serve(self, host: str, port: int) -> WSGIServer:
         """Start the scrape endpoint (``/metrics``) in a thread; the caller shuts it down."""
@@ -100,10 +101,17 @@ class Metrics:
 class LiveState(Collector):
     """Read at every scrape: queue, tickets, knowledge release, database reachability."""
 
-    def __init__(self, desk: HandoffDesk, knowledge: Knowledge, db: Database) -> None:
-        self.desk, self.knowledge, self.db = desk, knowledge, db
+    def __init__(self, desk: HandoffDesk, knowledge: Knowledge, db: Database, admission: Admission | None) -> None:
+        self.desk, self.knowledge, self.db, self.admission = desk, knowledge, db, admission
 
     def collect(self) -> Iterator[Metric]:
+        if self.admission is not None:
+            queue = self.admission.snapshot()
+            yield GaugeMetricFamily("minwon_rasa_active", "Turns with Rasa now (admission control)", queue.active)
+            yield GaugeMetricFamily("minwon_rasa_queue", "Turns waiting for a place with Rasa", queue.waiting)
+            yield GaugeMetricFamily(
+                "minwon_rasa_seconds_per_turn", "Smoothed time Rasa takes per turn", queue.seconds_per_turn
+            )
         up = 1.0
         try:
             snapshot = self.desk.snapshot()

@@ -61,7 +61,10 @@ def rasa_down_body(token: str, result: TurnResult) -> dict[str, Any]:
         413: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
         429: {"model": ErrorResponse, "description": "Too many turns; Retry-After says when to send it again"},
-        503: {"model": ErrorResponse},
+        503: {
+            "model": ErrorResponse,
+            "description": "Rasa down with no answer from retrieval, or busy (``busy``: send again after Retry-After)",
+        },
     },
 )
 async def chat(
@@ -75,9 +78,18 @@ async def chat(
         result = await service.turn(conversation_id, body.text, body.client_id)
     except MessageRejected as exc:
         return JSONResponse({"session": token, "detail": resident_words(exc)}, status_code=exc.status)
+    if result.busy:
+        return busy_response(token, result)
     if result.rasa_down:
         return JSONResponse(rasa_down_body(token, result), status_code=503)
     return ChatResponse(session=token, messages=result.messages, handoff=result.handoff)
+
+
+def busy_response(token: str, result: TurnResult) -> JSONResponse:
+    """503 with Retry-After: nothing was stored, the widget keeps the message and sends it again."""
+    retry_after = result.retry_after or 1
+    content = {"session": token, "busy": True, "detail": result.messages[0].text, "retry_after": retry_after}
+    return JSONResponse(content, status_code=503, headers={"Retry-After": str(retry_after)})
 
 
 def too_many(refused: Refused, body: dict[str, Any]) -> JSONResponse:
@@ -130,6 +142,17 @@ async def chat_socket(
                     )
                 except MessageRejected as exc:
                     await websocket.send_json({"type": "error", "detail": resident_words(exc), "id": client_id})
+                    continue
+                if result.busy:  # not stored: the client sends the same frame again after retry_after
+                    await websocket.send_json(
+                        {
+                            "type": "error",
+                            "id": client_id,
+                            "busy": True,
+                            "detail": result.messages[0].text,
+                            "retry_after": result.retry_after,
+                        }
+                    )
                     continue
                 await websocket.send_json(
                     {

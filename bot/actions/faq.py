@@ -126,6 +126,31 @@ def context_payload(text: str, result: SearchResult, retriever: Retriever) -> di
     return {"context": context}
 
 
+def faq_messages(text: str, result: SearchResult, retriever: Retriever) -> list[dict[str, Any]]:
+    """What the resident reads for one retrieval decision (``text`` and ``buttons`` per message).
+
+    Shared by the action and by the api's answers without the dialogue engine (api/degraded.py)."""
+    if result.decision in ("answer", "related"):
+        best = result.results[0]
+        if result.decision == "answer":
+            return [{"text": best.answer}]
+        others = [{"title": r.question, "payload": r.question} for r in result.results[1:3]]
+        return [{"text": f"{RELATED}\n\n{best.answer}", "buttons": [*others, OTHER_BUTTON, HUMAN_BUTTON]}]
+    if result.decision == "expired":
+        entry = retriever.store.by_id[result.results[0].id]
+        dept = retriever.store.profile.department(entry.department)
+        notice = EXPIRED.format(department=dept["name"], phone=dept["phone"])
+        return [{"text": notice, "buttons": [HUMAN_BUTTON, OTHER_BUTTON]}]
+    if result.decision == "clarify":
+        buttons = [{"title": r.question, "payload": r.question} for r in result.results[:4]]
+        prompt = CLARIFY_DOCUMENT if any(word in text for word in DOCUMENT_WORDS) else CLARIFY
+        return [{"text": prompt, "buttons": [*buttons, OTHER_BUTTON, HUMAN_BUTTON]}]
+    if result.results:
+        buttons = [{"title": r.question, "payload": r.question} for r in result.results]
+        return [{"text": CHOOSE, "buttons": [*buttons, OTHER_BUTTON, HUMAN_BUTTON]}]
+    return [{"text": NOT_FOUND, "buttons": [HUMAN_BUTTON]}]
+
+
 class ActionAnswerFaq(Action):
     def __init__(self, retriever: RetrieverSource | None = None) -> None:
         self._retriever: RetrieverSource = retriever or (lambda: None)
@@ -152,16 +177,11 @@ class ActionAnswerFaq(Action):
             if followup.confident or (followup.results and not result.confident):
                 result = followup
         dispatcher.utter_message(json_message=context_payload(text, result, retriever))
+        for message in faq_messages(text, result, retriever):
+            dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
         failures = float(tracker.get_slot("failures") or 0)
         if result.decision in ("answer", "related"):
             best = result.results[0]
-            if result.decision == "answer":
-                dispatcher.utter_message(text=best.answer)
-            else:
-                others = [{"title": r.question, "payload": r.question} for r in result.results[1:3]]
-                dispatcher.utter_message(
-                    text=f"{RELATED}\n\n{best.answer}", buttons=[*others, OTHER_BUTTON, HUMAN_BUTTON]
-                )
             events: list[dict[str, Any]] = [SlotSet("last_faq", best.id)]
             subject = retriever.store.by_id[best.id].subject
             if subject:
@@ -169,21 +189,6 @@ class ActionAnswerFaq(Action):
             if result.decision == "answer":
                 return [SlotSet("failures", 0.0), *events]
             return [*self._failed(dispatcher, failures), *events]
-        if result.decision == "expired":
-            entry = retriever.store.by_id[result.results[0].id]
-            dept = retriever.store.profile.department(entry.department)
-            text = EXPIRED.format(department=dept["name"], phone=dept["phone"])
-            dispatcher.utter_message(text=text, buttons=[HUMAN_BUTTON, OTHER_BUTTON])
-            return self._failed(dispatcher, failures)
-        if result.decision == "clarify":
-            buttons = [{"title": r.question, "payload": r.question} for r in result.results[:4]]
-            prompt = CLARIFY_DOCUMENT if any(word in text for word in DOCUMENT_WORDS) else CLARIFY
-            dispatcher.utter_message(text=prompt, buttons=[*buttons, OTHER_BUTTON, HUMAN_BUTTON])
-        elif result.results:
-            buttons = [{"title": r.question, "payload": r.question} for r in result.results]
-            dispatcher.utter_message(text=CHOOSE, buttons=[*buttons, OTHER_BUTTON, HUMAN_BUTTON])
-        else:
-            dispatcher.utter_message(text=NOT_FOUND, buttons=[HUMAN_BUTTON])
         return self._failed(dispatcher, failures)
 
     @staticmethod

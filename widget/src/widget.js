@@ -48,6 +48,7 @@
     retrying: "연결을 다시 시도하고 있습니다…",
     // {seconds}: filled in from the server's Retry-After; the message stays queued and is sent then.
     slowDown: "메시지를 너무 빠르게 보내셨습니다. {seconds}초 뒤에 자동으로 보내 드리겠습니다. 잠시만 기다려 주세요.",
+    busy: "지금 문의가 많아 답변이 늦어지고 있습니다. 잠시 기다려 주세요. 보내신 메시지는 순서가 되면 자동으로 다시 보내 드립니다.",
     failed: "요청을 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
     newWindow: "(새 창)",
     smaller: "글자 작게",
@@ -354,7 +355,7 @@
   }
 
   /* ---------- sending, queue and reconnect ---------- */
-  var sending = false, backoff = 0, retryTimer = null;
+  var sending = false, backoff = 0, retryTimer = null, busyWait = false;
 
   function ask(text, shown) {
     if (preview || !text || !text.trim()) return;
@@ -380,6 +381,17 @@
       });
     }).then(function (result) {
       if (result.status >= 500 && result.status !== 503) throw new Error("server");
+      if (result.status === 503 && result.body.busy) {
+        // The bot is busy and nothing was stored: keep the message queued (same client_id), keep the
+        // waiting dots up, and send it again when the server says.
+        if (result.body.session) state.token = result.body.session;
+        showNotice(result.body.detail || T.busy);
+        busyWait = true;
+        backoff = Math.max(1, Number(result.body.retry_after) || 3) * 1000;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(function () { backoff = 0; busyWait = false; showNotice(""); pump(); }, backoff);
+        return;
+      }
       if (result.status === 429) {
         // Refused before it was stored: keep it queued (same client_id) and send it when allowed.
         if (result.body.session) state.token = result.body.session;
@@ -412,7 +424,7 @@
       retryTimer = setTimeout(pump, backoff);
     }).then(function () {
       sending = false;
-      typing.hidden = true;
+      typing.hidden = !busyWait;
       if (state.queue.length && !backoff) pump();
     });
   }
