@@ -8,7 +8,9 @@ fusion. Answers are always the curated text of the chosen entry.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 import numpy as np
@@ -20,6 +22,7 @@ from faq.index import LoadedIndex
 from faq.store import FaqStore
 
 Mode = Literal["hybrid", "bm25", "dense"]
+SEARCH_CACHE = 4096  # decisions remembered per release (a few MB)
 MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 # answer: the top entry answers the question; related: it is about the same thing but does not cover
 # what was asked (shown as related guidance, never as the answer); choose: several entries are close;
@@ -130,6 +133,10 @@ class Retriever:
         if missing:
             raise ValueError(f"index {index.folder.name} references unknown entries {sorted(missing)[:5]}; rebuild it")
         self.coverage = Coverage(store)
+        # A rush is many residents asking the same few things (a notice on the homepage): the same
+        # question on the same day gets the same decision, so it is worked out once per release.
+        self._answers: OrderedDict[tuple[str, int, Mode, date, RetrievalConfig], SearchResult] = OrderedDict()
+        self._answers_lock = threading.Lock()
 
     def _best_per_entry(self, phrasing_ids: np.ndarray, scores: np.ndarray) -> dict[str, tuple[float, int]]:
         best: dict[str, tuple[float, int]] = {}
@@ -166,7 +173,18 @@ class Retriever:
         query = query.strip()
         if not query:
             return SearchResult(query, "none")
-        return self.decide(query, self.candidates(query, mode), top_k, mode)
+        # The day: an entry may expire overnight; the config: tuning swaps it on a live retriever.
+        key = (query, top_k, mode, today_kst(), self.config)
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        result = self.decide(query, self.candidates(query, mode), top_k, mode)
+        with self._answers_lock:
+            self._answers[key] = result
+            while len(self._answers) > SEARCH_CACHE:
+                self._answers.popitem(last=False)
+        return result
 
     def decide(self, query: str, found: Candidates, top_k: int = 3, mode: Mode = "hybrid") -> SearchResult:
         """Fuse the candidates, rank entries and make the confidence call (cheap; used for tuning)."""

@@ -66,3 +66,18 @@ def test_every_mode_answers_with_curated_text(retriever, mode: str) -> None:
     assert top.id == "T04-001" or (mode == "bm25" and top.id.startswith("T04-"))
     assert "14일" in top.answer and "■ 담당부서" in top.answer
     assert len({r.id for r in result.results}) == len(result.results)  # one result per entry
+
+
+def test_a_remembered_decision_follows_a_changed_config(retriever) -> None:
+    from dataclasses import replace
+
+    question = "전입신고 언제까지 해야 돼요"
+    assert retriever.search(question).decision == "answer"
+    assert retriever.search(question).decision == "answer"  # asked again: the same decision
+    base = retriever.config
+    try:
+        retriever.config = replace(base, confident_similarity=1.01, agreement_similarity=1.01)
+        assert retriever.search(question).decision != "answer"  # tuning sees its own setting, not the memory
+    finally:
+        retriever.config = base
+    assert retriever.search(question).decision == "answer"

@@ -1,0 +1,261 @@
+"""Capacity under a rush: burst, steady and stress runs through /api/v1/chat, with and without admission control.
+
+Each run starts its own Rasa + api (the same trained model and index) once per configuration:
+
+- ``off``: no admission queue (every turn goes to Rasa at once; the behaviour before it existed, except
+  that a timed-out turn is now answered from retrieval where it can be);
+- ``on``: the default queue (MINWON_RASA_CONCURRENCY, MINWON_RASA_QUEUE, MINWON_RASA_QUEUE_WAIT).
+
+Every simulated resident behaves like the widget: a "busy" 503 is sent again (same client id) after its
+Retry-After; a Rasa-down 503 or any other failure is an error. Questions are drawn from the dev set
+(evaluation/cases/dev.jsonl) plus greetings, so the answers cache nothing.
+
+- burst: N residents send their first question at the same moment;
+- steady: N residents each ask every ~``interval`` seconds (staggered) for ``duration`` seconds;
+- stress: open-loop arrivals at rising rates; p95 and errors against offered load show the knee.
+
+Prints a table per configuration and the ratios on against off, writes JSON and a plot to
+evaluation/results/bench_capacity.{json,png}.
+
+Usage: .venv/bin/python evaluation/bench_capacity.py [--burst 200] [--rates 10,20,30,40,50,60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from api.runner import Stack, free_ports
+from api.settings import Settings
+from evaluation.bench_latency import percentile, rss_mb
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CASES = Path(__file__).resolve().parent / "cases" / "dev.jsonl"
+SMALL_TALK = ["안녕하세요", "감사합니다", "도움이 됐어요", "안녕하세요 궁금한 게 있어요"]
+MAX_TRIES = 20  # a resident gives up after this many "busy" answers in a row
+
+
+def questions() -> list[str]:
+    lines = CASES.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["q"] for line in lines if line.strip()] + SMALL_TALK
+
+
+@dataclass
+class Outcome:
+    seconds: float  # from the first send to the answer (busy waits included)
+    status: str  # answered | degraded | rasa_down | error | gave_up
+    busy_retries: int = 0
+
+
+@dataclass
+class Summary:
+    scenario: str
+    config: str
+    offered: float  # residents (burst) or turns per second (steady, stress)
+    turns: int
+    answered: int
+    degraded: int
+    errors: int  # Rasa-down apologies and failures: what a resident reads as "broken"
+    busy_retries: int
+    p50_ms: float
+    p95_ms: float
+    achieved_per_s: float
+    wall_s: float
+    notes: dict[str, float] = field(default_factory=dict)
+
+
+async def one_turn(client: httpx.AsyncClient, text: str, session: str | None) -> tuple[Outcome, str | None]:
+    client_id = uuid.uuid4().hex
+    started = time.perf_counter()
+    retries = 0
+    for _ in range(MAX_TRIES):
+        try:
+            response = await client.post(
+                "/api/v1/chat", json={"session": session, "text": text, "client_id": client_id}
+            )
+        except httpx.HTTPError:
+            return Outcome(time.perf_counter() - started, "error", retries), session
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        session = body.get("session") or session
+        if response.status_code == 503 and body.get("busy"):
+            retries += 1
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        elapsed = time.perf_counter() - started
+        if response.status_code == 200:
+            degraded = any("간단한 방식으로 안내" in m.get("text", "") for m in body.get("messages", []))
+            return Outcome(elapsed, "degraded" if degraded else "answered", retries), session
+        return Outcome(elapsed, "rasa_down" if response.status_code == 503 else "error", retries), session
+    return Outcome(time.perf_counter() - started, "gave_up", retries), session
+
+
+def summarise(scenario: str, config: str, offered: float, outcomes: list[Outcome], wall: float) -> Summary:
+    times = [o.seconds * 1000 for o in outcomes] or [0.0]
+    return Summary(
+        scenario=scenario,
+        config=config,
+        offered=offered,
+        turns=len(outcomes),
+        answered=sum(o.status == "answered" for o in outcomes),
+        degraded=sum(o.status == "degraded" for o in outcomes),
+        errors=sum(o.status in ("rasa_down", "error", "gave_up") for o in outcomes),
+        busy_retries=sum(o.busy_retries for o in outcomes),
+        p50_ms=round(statistics.median(times), 1),
+        p95_ms=round(percentile(times, 0.95), 1),
+        achieved_per_s=round(len(outcomes) / wall, 1) if wall else 0.0,
+        wall_s=round(wall, 1),
+    )
+
+
+async def burst(client: httpx.AsyncClient, pool: list[str], residents: int, config: str) -> Summary:
+    draw = random.Random(1)
+    gate = asyncio.Event()
+
+    async def resident() -> Outcome:
+        await gate.wait()
+        outcome, _ = await one_turn(client, draw.choice(pool), None)
+        return outcome
+
+    tasks = [asyncio.create_task(resident()) for _ in range(residents)]
+    await asyncio.sleep(0.2)
+    started = time.perf_counter()
+    gate.set()
+    outcomes = await asyncio.gather(*tasks)
+    return summarise("burst", config, residents, list(outcomes), time.perf_counter() - started)
+
+
+async def open_loop(
+    client: httpx.AsyncClient, pool: list[str], rate: float, seconds: float, scenario: str, config: str
+) -> Summary:
+    """Arrivals at ``rate`` per second (Poisson), each a new turn of one of the live sessions."""
+    draw = random.Random(int(rate * 1000))
+    sessions: list[str | None] = [None] * 50
+    pending: list[asyncio.Task[Outcome]] = []
+
+    async def turn(slot: int) -> Outcome:
+        outcome, sessions[slot] = await one_turn(client, draw.choice(pool), sessions[slot])
+        return outcome
+
+    started = time.perf_counter()
+    next_at = started
+    while next_at - started < seconds:
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        pending.append(asyncio.create_task(turn(draw.randrange(len(sessions)))))
+        next_at += draw.expovariate(rate)
+    outcomes = await asyncio.gather(*pending)
+    return summarise(scenario, config, rate, list(outcomes), time.perf_counter() - started)
+
+
+def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
+    api_port, rasa_port = free_ports(2)
+    settings.port, settings.rasa_port = api_port, rasa_port
+    settings.metrics_port = 0  # the default scrape port may belong to a running install
+    # The bench's conversations go to a scratch database, never the operator's.
+    settings.database_url = f"sqlite:///{scratch / f'bench-{config}.db'}"
+    extra = {"MINWON_TURNS_PER_MINUTE_ADDRESS": "1000000", "MINWON_TURNS_PER_MINUTE_SESSION": "1000000"}
+    if config == "off":
+        extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
+    stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
+    stack.start()
+    stack.wait_ready(say=lambda line: print(line, flush=True))
+    return stack
+
+
+async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[Summary]:
+    pool = questions()
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as client:
+        for text in pool[:20]:  # warm-up: encoder, Rasa, database
+            await one_turn(client, text, None)
+        results = [await burst(client, pool, args.burst, config)]
+        print_row(results[-1])
+        results.append(await open_loop(client, pool, args.steady_rate, args.seconds, "steady", config))
+        print_row(results[-1])
+        for rate in args.rates:
+            results.append(await open_loop(client, pool, rate, args.seconds, "stress", config))
+            print_row(results[-1])
+    rss = {name: round(rss_mb(process.pid)) for name, process in stack.processes.items()}
+    for summary in results:
+        summary.notes = {f"rss_{name}_mb": value for name, value in rss.items()}
+    print(f"  RSS: {rss}")
+    return results
+
+
+def print_row(s: Summary) -> None:
+    print(
+        f"  {s.config:3s} {s.scenario:6s} offered {s.offered:6.0f}  turns {s.turns:5d}  answered {s.answered:5d}"
+        f"  degraded {s.degraded:4d}  errors {s.errors:4d}  busy-retries {s.busy_retries:5d}"
+        f"  p50 {s.p50_ms:8.1f} ms  p95 {s.p95_ms:8.1f} ms  achieved {s.achieved_per_s:5.1f}/s",
+        flush=True,
+    )
+
+
+def plot(results: list[Summary], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for config, style in (("off", "o--"), ("on", "s-")):
+        rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
+        if not rows:
+            continue
+        offered = [r.offered for r in rows]
+        left.plot(offered, [r.p95_ms / 1000 for r in rows], style, label=f"admission {config}")
+        right.plot(offered, [100 * r.errors / max(1, r.turns) for r in rows], style, label=f"admission {config}")
+    left.axhline(1.5, color="grey", linewidth=0.8, linestyle=":")
+    left.set(xlabel="offered turns per second", ylabel="p95 time to answer (s)", title="Latency against load")
+    right.set(xlabel="offered turns per second", ylabel="errors (% of turns)", title="Errors against load")
+    for axis in (left, right):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
+    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
+    parser.add_argument("--configs", default="off,on")
+    args = parser.parse_args()
+    results: list[Summary] = []
+    with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch:
+        for config in args.configs.split(","):
+            print(f"[bench] admission {config}: starting a stack", flush=True)
+            stack = start_stack(config, Settings.from_env(), Path(scratch))
+            try:
+                results.extend(asyncio.run(measure(stack, config, args)))
+            finally:
+                stack.stop()
+    by_key = {(r.config, r.scenario, r.offered): r for r in results}
+    print("\nratios, admission on / off (same run):")
+    for (config, scenario, offered), on in sorted(by_key.items()):
+        off = by_key.get(("off", scenario, offered))
+        if config != "on" or off is None:
+            continue
+        p95 = on.p95_ms / off.p95_ms if off.p95_ms else float("nan")
+        print(f"  {scenario:6s} {offered:6.0f}: p95 x{p95:.2f}   errors {on.errors} vs {off.errors}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_capacity.json").write_text(
+        json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    plot(results, RESULTS / "bench_capacity.png")
+    print(f"wrote {RESULTS / 'bench_capacity.json'} and bench_capacity.png")
+
+
+if __name__ == "__main__":
+    main()
