@@ -166,8 +166,12 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     if config == "off":
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
-    stack.start()
-    stack.wait_ready(say=lambda line: print(line, flush=True))
+    try:
+        stack.start()
+        stack.wait_ready(timeout=600, say=lambda line: print(line, flush=True))
+    except BaseException:
+        stack.stop()  # never leave a Rasa behind
+        raise
     return stack
 
 
