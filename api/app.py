@@ -50,10 +50,10 @@ def build_services(settings: Settings) -> Services:
     metrics = Metrics()
     config = HandoffConfig.load(settings.county_file, settings.office_override)
     desk = HandoffDesk(HandoffStore(db), config, metrics=metrics)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout, metrics)
+    rasa = RasaClient(settings.rasa_endpoints, settings.rasa_token, settings.rasa_timeout, metrics)
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
-    admission = Admission(settings.rasa_concurrency, settings.rasa_queue, settings.rasa_queue_wait)
+    admission = Admission(settings.rasa_concurrency * rasa.replicas, settings.rasa_queue, settings.rasa_queue_wait)
     metrics.watch(desk, knowledge, db, admission)
     county = CountyProfile.load(settings.county_file)
     return Services(

@@ -265,8 +265,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # SIGINT down as "ignored", and Ctrl-C must stop both children anyway.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, request_stop)
+    rasa_ports = ", ".join(url.rsplit(":", 1)[1] for url in stack.rasa_urls)
     print(
-        f"[run] starting Rasa (127.0.0.1:{settings.rasa_port}) and the api ({settings.host}:{settings.port}); "
+        f"[run] starting Rasa (127.0.0.1:{rasa_ports}) and the api ({settings.host}:{settings.port}); "
         f"logs in {stack.log_dir}"
     )
     stack.start()

@@ -149,13 +149,27 @@ class Stack:
             command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
+    @property
+    def rasa_urls(self) -> list[str]:
+        """Every Rasa replica: RASA_PORT, RASA_PORT+1, … (MINWON_RASA_REPLICAS)."""
+        return [f"http://127.0.0.1:{self.rasa_port + i}" for i in range(self.settings.rasa_replicas)]
+
+    @staticmethod
+    def rasa_name(replica: int) -> str:
+        return "rasa" if replica == 0 else f"rasa{replica + 1}"
+
     def start(self) -> None:
         model = trained_model()
         if not model.exists():
             raise RuntimeError(f"no trained Rasa model at {model}; run `minwon train` (or `make train`)")
+        for replica in range(self.settings.rasa_replicas):
+            self.start_rasa(replica)
+        self.start_api()
+
+    def start_rasa(self, replica: int = 0) -> None:
         action_url = f"http://127.0.0.1:{self.api_port}/internal/actions/webhook"
         self._spawn(
-            "rasa",
+            self.rasa_name(replica),
             [
                 str(self.settings.rasa_bin),
                 "run",
@@ -163,11 +177,11 @@ class Stack:
                 "-i",
                 "127.0.0.1",
                 "-p",
-                str(self.rasa_port),
+                str(self.rasa_port + replica),
                 "--auth-token",
                 self.rasa_token,
                 "-m",
-                str(model),
+                str(trained_model()),
                 "--endpoints",
                 "endpoints.yml",
                 "--credentials",
@@ -176,7 +190,6 @@ class Stack:
             rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token}),
             BOT_DIR,
         )
-        self.start_api()
 
     def start_api(self) -> None:
         api_env = dict(os.environ)
@@ -186,6 +199,7 @@ class Stack:
                 "MINWON_HOST": self.settings.host,
                 "MINWON_PORT": str(self.api_port),
                 "RASA_URL": self.rasa_url,
+                "MINWON_RASA_URLS": ",".join(self.rasa_urls),
                 "RASA_TOKEN": self.rasa_token,
                 "ACTION_TOKEN": self.action_token,
                 "TOKENIZERS_PARALLELISM": "false",
@@ -227,8 +241,9 @@ class Stack:
             elapsed = time.monotonic() - started
             try:
                 response = httpx.get(f"{self.api_url}/readyz", timeout=3.0)
-                if response.status_code == 200:
-                    return elapsed
+                replicas = response.json().get("rasa_replicas", ["ok"]) if response.status_code == 200 else []
+                if response.status_code == 200 and all(state == "ok" for state in replicas):
+                    return elapsed  # at start every Rasa replica must be up, not just one
                 state = response.json()
                 index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
                 detail = f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
@@ -240,6 +255,12 @@ class Stack:
             if elapsed > timeout:
                 raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.logs}")
             time.sleep(1.0)
+
+    def kill_rasa(self, replica: int) -> None:
+        """SIGKILL one Rasa replica (a fault drill: its conversations fail over to the next one)."""
+        process = self.processes.pop(self.rasa_name(replica))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def stop_api(self) -> None:
         """Stop only the api (a restart drill: Rasa keeps running, the database keeps the handoffs)."""

@@ -75,7 +75,11 @@ class Settings:
     rasa_timeout: float = 3.0
     # Admission control (api/admission.py): turns with Rasa at once, turns that may wait for a place,
     # and how long one may wait before the resident is told the bot is busy (RASA_TIMEOUT starts after).
-    rasa_concurrency: int = 4
+    rasa_concurrency: int = 4  # per Rasa replica
+    # Rasa replicas `minwon run` starts on RASA_PORT, RASA_PORT+1, …; the api hashes each conversation
+    # to one of them and fails over to the next when it cannot be reached (api/rasa_client.py).
+    rasa_replicas: int = 1
+    rasa_urls: list[str] = field(default_factory=list)  # empty: rasa_url alone
     rasa_queue: int = 400
     rasa_queue_wait: float = 8.0
     action_token: str = ""
@@ -158,6 +162,11 @@ class Settings:
         return parse_networks(self.console_networks, "MINWON_CONSOLE_NETWORKS")
 
     @property
+    def rasa_endpoints(self) -> list[str]:
+        """Every Rasa replica the api talks to, in routing order."""
+        return list(self.rasa_urls) or [self.rasa_url]
+
+    @property
     def index_root(self) -> Path:
         assert self.index_dir is not None
         return self.index_dir
@@ -224,6 +233,8 @@ class Settings:
             rasa_token=text("RASA_TOKEN"),
             rasa_timeout=number("RASA_TIMEOUT", 3.0),
             rasa_concurrency=max(1, integer("MINWON_RASA_CONCURRENCY", 4)),
+            rasa_replicas=max(1, integer("MINWON_RASA_REPLICAS", 1)),
+            rasa_urls=[url.rstrip("/") for url in items("MINWON_RASA_URLS")],
             rasa_queue=max(0, integer("MINWON_RASA_QUEUE", 400)),
             rasa_queue_wait=max(0.0, number("MINWON_RASA_QUEUE_WAIT", 8.0)),
             action_token=text("ACTION_TOKEN"),
@@ -271,6 +282,7 @@ class Settings:
             "MINWON_KB_POLL_SECONDS": str(self.kb_poll_seconds),
             "RASA_TIMEOUT": str(self.rasa_timeout),
             "MINWON_RASA_CONCURRENCY": str(self.rasa_concurrency),
+            "MINWON_RASA_REPLICAS": str(self.rasa_replicas),
             "MINWON_RASA_QUEUE": str(self.rasa_queue),
             "MINWON_RASA_QUEUE_WAIT": str(self.rasa_queue_wait),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),

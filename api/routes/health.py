@@ -21,15 +21,18 @@ async def healthz() -> dict[str, str]:
 async def readyz(services: ServicesDep) -> JSONResponse:
     knowledge = services.knowledge
     index_ok = knowledge.current() is not None
-    rasa_ok = await services.rasa.model_loaded()
+    replicas = await services.rasa.loaded()
+    rasa_ok = any(replicas)
     database = await _database_state(services)
     ready = index_ok and rasa_ok and database == "ok"
-    body = {
+    body: dict[str, object] = {
         "status": "ready" if ready else "not ready",
         "rasa": "ok" if rasa_ok else "unreachable or no model loaded",
         "index": knowledge.info if index_ok else knowledge.error or "not loaded",
         "database": database,
     }
+    if len(replicas) > 1:
+        body["rasa_replicas"] = ["ok" if up else "unreachable or no model loaded" for up in replicas]
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
