@@ -26,6 +26,8 @@ from api.db import Database
 from api.deps import Services
 from api.handoff.config import HandoffConfig
 from api.handoff.desk import HandoffDesk
+from api.handoff.hub import Hub
+from api.handoff.redis_bridge import RedisBridge
 from api.handoff.store import HandoffStore
 from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
@@ -49,7 +51,10 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     metrics = Metrics()
     config = HandoffConfig.load(settings.county_file, settings.office_override)
-    desk = HandoffDesk(HandoffStore(db), config, metrics=metrics)
+    hub = Hub()
+    # Several api processes: wake-ups travel through Redis (the database stays the truth).
+    bridge = RedisBridge(settings.redis_url, hub, settings.database_url) if settings.redis_url else None
+    desk = HandoffDesk(HandoffStore(db), config, hub=hub, metrics=metrics)
     rasa = RasaClient(settings.rasa_endpoints, settings.rasa_token, settings.rasa_timeout, metrics)
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
@@ -70,6 +75,7 @@ def build_services(settings: Settings) -> Services:
         kb=kb,
         analytics=AnalyticsService(db, knowledge, kb),
         metrics=metrics,
+        bridge=bridge,
     )
 
 
@@ -80,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.upgrade)
+        if services.bridge is not None:
+            services.bridge.start()
         scrape = services.metrics.serve(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
         if settings.load_retriever:
             await services.kb.start()
@@ -95,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scrape.shutdown()
             scrape.server_close()
         await services.rasa.aclose()
+        if services.bridge is not None:
+            await services.bridge.stop()
         services.db.dispose()
 
     app = FastAPI(

