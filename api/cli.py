@@ -278,6 +278,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"\n  데모 군청 홈페이지: {stack.api_url}/demo/\n  상담원 콘솔: {stack.api_url}/console\n"
             f"  API 문서: {stack.api_url}/docs\n\n  (Ctrl-C to stop)\n"
         )
+        if len(stack.api_urls) > 1:
+            print("  api processes (put nginx in front, deploy/README.md): " + ", ".join(stack.api_urls) + "\n")
         if not _has_console_accounts(settings):
             print("  콘솔 계정이 아직 없습니다: .venv/bin/minwon user add admin --role admin\n")
         while True:
