@@ -18,6 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 from starlette.requests import HTTPConnection
 
 from api.analytics.service import AnalyticsService
+from api.audit_context import set_audit_client
 from api.chat import ChatService
 from api.client_address import client_address
 from api.console.auth import StaffAuth
@@ -143,10 +144,12 @@ def get_limits(services: ServicesDep) -> ResidentLimits:
 LimitsDep = Annotated[ResidentLimits, Depends(get_limits)]
 
 
-async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:
+async def current_staff(request: Request, auth: AuthDep, client: ClientAddress) -> StaffLogin:
     staff = await asyncio.to_thread(auth.staff_login, request.cookies.get(STAFF_COOKIE))
     if staff is None:
         raise StaffAuthRequired(is_console_api(request))
+    # Awaited in the request's own task, so the route and the services it calls see it.
+    set_audit_client(client)
     return staff
 
 
