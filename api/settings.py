@@ -93,6 +93,14 @@ class Settings:
     callbacks_per_hour_address: int = 10
     # The networks officers work from: their logins skip the per-account throttle a stranger could trigger.
     console_networks: list[str] = field(default_factory=list)
+    # Retention in days of what `minwon purge` deletes besides callback tickets and conversations (whose periods
+    # are the county profile's handoff.*_retention_days, because the consent notice tells residents the ticket one).
+    retention_turn_days: int = 0  # turn outcomes (analytics); 0: kept as long as their conversation
+    retention_vote_days: int = 0  # helpfulness votes; 0: kept as long as their conversation
+    retention_inbox_days: int = 365  # curators' decisions on unanswered questions (masked question text)
+    # 개인정보의 안전성 확보조치 기준 제8조: access records at least 1 year, 2 years when 고유식별정보 may be processed.
+    retention_audit_days: int = 730
+    retention_login_attempt_days: int = 365  # failed and throttled logins (strangers' addresses)
     # Built artefacts and state: database (SQLite), secret key, index, model, logs.
     var_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
     database_url: str = ""  # normalised in __post_init__; empty means SQLite in var_dir
@@ -137,6 +145,19 @@ class Settings:
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1, got {value}")
+        for name, value in (
+            ("MINWON_RETENTION_TURN_DAYS", self.retention_turn_days),
+            ("MINWON_RETENTION_VOTE_DAYS", self.retention_vote_days),
+        ):
+            if value < 0:
+                raise SettingsError(f"{name} must be 0 (with the conversation) or more days, got {value}")
+        for name, value, least in (
+            ("MINWON_RETENTION_INBOX_DAYS", self.retention_inbox_days, 1),
+            ("MINWON_RETENTION_AUDIT_DAYS", self.retention_audit_days, 365),
+            ("MINWON_RETENTION_LOGIN_ATTEMPT_DAYS", self.retention_login_attempt_days, 1),
+        ):
+            if value < least:
+                raise SettingsError(f"{name} must be at least {least} days, got {value}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if not 0 <= self.metrics_port <= 65535:
@@ -232,6 +253,11 @@ class Settings:
             callbacks_per_hour_session=integer("MINWON_CALLBACKS_PER_HOUR_SESSION", 3),
             callbacks_per_hour_address=integer("MINWON_CALLBACKS_PER_HOUR_ADDRESS", 10),
             console_networks=items("MINWON_CONSOLE_NETWORKS"),
+            retention_turn_days=integer("MINWON_RETENTION_TURN_DAYS", 0),
+            retention_vote_days=integer("MINWON_RETENTION_VOTE_DAYS", 0),
+            retention_inbox_days=integer("MINWON_RETENTION_INBOX_DAYS", 365),
+            retention_audit_days=integer("MINWON_RETENTION_AUDIT_DAYS", 730),
+            retention_login_attempt_days=integer("MINWON_RETENTION_LOGIN_ATTEMPT_DAYS", 365),
             var_dir=var,
             database_url=text("DATABASE_URL"),
             county_file=Path(text("MINWON_COUNTY_FILE") or REPO_ROOT / "faq" / "county.yaml"),
