@@ -19,6 +19,7 @@ from api.analytics.service import AnalyticsService
 from api.chat import ChatService
 from api.console import analytics_routes as analytics_console
 from api.console import kb_routes as kb_console
+from api.console import privacy_routes as privacy_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
 from api.db import Database
@@ -32,6 +33,7 @@ from api.ops.logs import configure_logging
 from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
+from api.resident_data import ResidentData
 from api.routes import actions, chat, handoff, health
 from api.settings import Settings
 from api.tokens import ConversationTokens
@@ -67,6 +69,7 @@ def build_services(settings: Settings) -> Services:
         actions=actions.build_executor(knowledge.current),
         kb=kb,
         analytics=AnalyticsService(db, knowledge, kb),
+        resident_data=ResidentData(db),
         metrics=metrics,
     )
 
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff.router)
     app.include_router(kb_console.router)
     app.include_router(analytics_console.router)
+    app.include_router(privacy_console.router)
     app.include_router(console.router)
     console.install_handlers(app)
     kb_console.install(app)
