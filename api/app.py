@@ -22,6 +22,7 @@ from api.console import kb_routes as kb_console
 from api.console import privacy_routes as privacy_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
+from api.console_bind import ConsoleListener, ListenerSplit
 from api.db import Database
 from api.deps import Services
 from api.handoff.config import HandoffConfig
@@ -82,6 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(services.db.upgrade)
         scrape = services.metrics.serve(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
+        console_listener = (
+            ConsoleListener(app, settings.console_host, settings.console_port) if settings.console_port else None
+        )
+        if console_listener is not None:
+            console_listener.start()
         if settings.load_retriever:
             await services.kb.start()
         background = []
@@ -92,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         for task in background:
             task.cancel()
+        if console_listener is not None:
+            await console_listener.stop()
         if scrape is not None:
             scrape.shutdown()
             scrape.server_close()
@@ -113,6 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Content-Type"],
         allow_credentials=False,
     )
+
+    if settings.console_port:
+        app.add_middleware(ListenerSplit, console_port=settings.console_port)
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

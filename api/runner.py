@@ -139,6 +139,17 @@ class Stack:
         return f"http://{host}:{self.api_port}"
 
     @property
+    def internal_url(self) -> str:
+        """Where Rasa reaches the action webhook: the console listener when there is one."""
+        if not self.settings.console_port:
+            return f"http://127.0.0.1:{self.api_port}"
+        host = self.settings.console_host
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104  # a wildcard bind is reached on loopback
+            host = "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.settings.console_port}"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
 
@@ -153,7 +164,7 @@ class Stack:
         model = trained_model()
         if not model.exists():
             raise RuntimeError(f"no trained Rasa model at {model}; run `minwon train` (or `make train`)")
-        action_url = f"http://127.0.0.1:{self.api_port}/internal/actions/webhook"
+        action_url = f"{self.internal_url}/internal/actions/webhook"
         self._spawn(
             "rasa",
             [

@@ -114,6 +114,9 @@ class Settings:
     # /metrics on its own bind, never on the public port: county IT scrapes it from inside. 0: off.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
+    # The console and internal APIs on their own bind (the office network only); 0: served on the public port.
+    console_host: str = "127.0.0.1"
+    console_port: int = 0
     # "json": one JSON object per log line (for a log collector); "text": plain lines.
     log_format: LogFormat = "text"
     rasa_bin: Path = field(default_factory=lambda: REPO_ROOT / ".venv-rasa" / "bin" / "rasa")
@@ -162,6 +165,12 @@ class Settings:
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if not 0 <= self.metrics_port <= 65535:
             raise SettingsError(f"MINWON_METRICS_PORT must be a port number (0: off), got {self.metrics_port}")
+        if not 0 <= self.console_port <= 65535:
+            raise SettingsError(f"MINWON_CONSOLE_PORT must be a port number (0: off), got {self.console_port}")
+        if self.console_port and self.console_port in (self.port, self.metrics_port):
+            raise SettingsError(
+                f"MINWON_CONSOLE_PORT {self.console_port} must differ from MINWON_PORT and the metrics port"
+            )
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
 
@@ -268,6 +277,8 @@ class Settings:
             kb_poll_seconds=number("MINWON_KB_POLL_SECONDS", 10.0),
             metrics_host=text("MINWON_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
             metrics_port=integer("MINWON_METRICS_PORT", DEFAULT_METRICS_PORT),
+            console_host=text("MINWON_CONSOLE_HOST", "127.0.0.1") or "127.0.0.1",
+            console_port=integer("MINWON_CONSOLE_PORT", 0),
             log_format=log_format,  # type: ignore[arg-type]  # checked above
             rasa_bin=Path(text("MINWON_RASA_BIN") or REPO_ROOT / ".venv-rasa" / "bin" / "rasa"),
             shared_data_dir=Path(text("MINWON_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"),
@@ -292,6 +303,8 @@ class Settings:
             "MINWON_METRICS_HOST": self.metrics_host,
             "MINWON_METRICS_PORT": str(self.metrics_port),
             "MINWON_LOG_FORMAT": self.log_format,
+            "MINWON_CONSOLE_HOST": self.console_host,
+            "MINWON_CONSOLE_PORT": str(self.console_port),
         }
         if self.office_override:
             env["MINWON_OFFICE_OVERRIDE"] = self.office_override
