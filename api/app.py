@@ -167,5 +167,5 @@ def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
     configure_logging(settings.log_format)
     app = create_app(settings)
     services: Services = app.state.services
-    sio = create_webchat_server(services.tokens, services.chat, services.settings)
+    sio = create_webchat_server(services.tokens, services.chat, services.settings, services.limits)
     return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from api.messages import frame_bytes_limit
 from api.settings import Settings
 from faq.paths import REPO_ROOT
 
@@ -216,6 +217,9 @@ class Stack:
                 "--port",
                 str(self.api_port),
                 "--no-access-log",
+                # Bigger WebSocket frames are dropped unread; up to this the api refuses them in Korean.
+                "--ws-max-size",
+                str(4 * frame_bytes_limit(self.settings.max_message_chars)),
                 # X-Forwarded-For is the api's to judge (Settings.trusted_proxies), not uvicorn's.
                 "--no-proxy-headers",
             ],
