@@ -20,8 +20,10 @@ from api.analytics.service import AnalyticsService
 from api.chat import ChatService
 from api.console import analytics_routes as analytics_console
 from api.console import kb_routes as kb_console
+from api.console import privacy_routes as privacy_console
 from api.console import routes as console
 from api.console.auth import StaffAuth
+from api.console_bind import ConsoleListener, ListenerSplit
 from api.db import Database
 from api.deps import Services
 from api.handoff.config import HandoffConfig
@@ -35,6 +37,7 @@ from api.ops.logs import configure_logging
 from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
+from api.resident_data import ResidentData
 from api.routes import actions, chat, handoff, health
 from api.settings import Settings
 from api.tokens import ConversationTokens
@@ -74,6 +77,7 @@ def build_services(settings: Settings) -> Services:
         actions=actions.build_executor(knowledge.current),
         kb=kb,
         analytics=AnalyticsService(db, knowledge, kb),
+        resident_data=ResidentData(db),
         metrics=metrics,
         bridge=bridge,
     )
@@ -89,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if services.bridge is not None:
             services.bridge.start()
         scrape = services.metrics.serve(settings.metrics_host, settings.metrics_port) if settings.metrics_port else None
+        console_listener = (
+            ConsoleListener(app, settings.console_host, settings.console_port) if settings.console_port else None
+        )
+        if console_listener is not None:
+            console_listener.start()
         if settings.load_retriever:
             await services.kb.start()
         background = []
@@ -99,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         for task in background:
             task.cancel()
+        if console_listener is not None:
+            await console_listener.stop()
         if scrape is not None:
             scrape.shutdown()
             scrape.server_close()
@@ -123,6 +134,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=False,
     )
 
+    if settings.console_port:
+        app.add_middleware(ListenerSplit, console_port=settings.console_port)
+
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
@@ -142,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(handoff.router)
     app.include_router(kb_console.router)
     app.include_router(analytics_console.router)
+    app.include_router(privacy_console.router)
     app.include_router(console.router)
     console.install_handlers(app)
     kb_console.install(app)
@@ -164,5 +179,5 @@ def create_asgi(settings: Settings | None = None) -> socketio.ASGIApp:
     configure_logging(settings.log_format)
     app = create_app(settings)
     services: Services = app.state.services
-    sio = create_webchat_server(services.tokens, services.chat, services.settings)
+    sio = create_webchat_server(services.tokens, services.chat, services.settings, services.limits)
     return socketio.ASGIApp(sio, other_asgi_app=app, socketio_path="socket.io")

@@ -348,20 +348,29 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     from api.handoff.config import HandoffConfig
-    from api.handoff.desk import HandoffDesk
-    from api.handoff.store import HandoffStore
+    from api.kinds import StoredKind
+    from api.retention import RetentionPeriods, purge
 
     settings = _settings(args)
     config = HandoffConfig.load(settings.county_file)
-    tickets = args.ticket_days or config.ticket_retention_days
-    conversations = args.conversation_days or config.conversation_retention_days
-    desk = HandoffDesk(HandoffStore(_database(settings)), config)
-    counts = desk.purge(tickets, conversations, dry_run=args.dry_run)
+    periods = RetentionPeriods.configured(settings, config, args.ticket_days, args.conversation_days)
+    counts = purge(_database(settings), periods, dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
-    print(
-        f"[purge] {verb} {counts['tickets']} callback tickets older than {tickets} days and "
-        f"{counts['conversations']} conversations idle for more than {conversations} days"
-    )
+    with_conversation = "with their conversation"
+    lines = [
+        f"{counts[StoredKind.TICKETS]} callback tickets older than {periods.tickets} days",
+        f"{counts[StoredKind.CONVERSATIONS]} conversations idle for more than {periods.conversations} days",
+        f"{counts[StoredKind.TURNS]} turn outcomes "
+        + (f"older than {periods.turns} days" if periods.turns else with_conversation),
+        f"{counts[StoredKind.VOTES]} votes "
+        + (f"older than {periods.votes} days" if periods.votes else with_conversation),
+        f"{counts[StoredKind.INBOX_ACTIONS]} inbox decisions older than {periods.inbox_actions} days",
+        f"{counts[StoredKind.AUDIT_LOG]} audit entries older than {periods.audit_log} days",
+        f"{counts[StoredKind.LOGIN_ATTEMPTS]} failed logins older than {periods.login_attempts} days",
+        f"{counts[StoredKind.STAFF_SESSIONS]} expired console logins",
+    ]
+    for line in lines:
+        print(f"[purge] {verb} {line}")
     return 0
 
 
@@ -534,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     load_backup.add_argument("--force", action="store_true", help="replace an existing database and secret key")
     load_backup.set_defaults(func=cmd_restore)
 
-    purge = sub.add_parser("purge", help="delete callback tickets and conversations past their retention")
+    purge = sub.add_parser("purge", help="delete every stored kind past its retention period")
     purge.add_argument("--ticket-days", type=int, help="override handoff.ticket_retention_days")
     purge.add_argument("--conversation-days", type=int, help="override handoff.conversation_retention_days")
     purge.add_argument("--dry-run", action="store_true", help="count only")

@@ -18,6 +18,7 @@ from rasa_sdk.executor import ActionExecutor
 from starlette.requests import HTTPConnection
 
 from api.analytics.service import AnalyticsService
+from api.audit_context import set_audit_client
 from api.chat import ChatService
 from api.client_address import client_address
 from api.console.auth import StaffAuth
@@ -31,6 +32,7 @@ from api.knowledge import Knowledge
 from api.ops.metrics import Metrics
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
+from api.resident_data import ResidentData
 from api.settings import Settings
 from api.tokens import ConversationTokens
 
@@ -55,6 +57,7 @@ class Services:
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
     metrics: Metrics  # counted here, scraped on the internal metrics bind
     analytics: AnalyticsService  # the council's numbers and the unanswered inbox
+    resident_data: ResidentData  # a resident's 열람·삭제 request
     bridge: RedisBridge | None = None  # wake-ups shared with the other api processes (REDIS_URL)
 
 
@@ -102,6 +105,10 @@ def get_analytics(services: ServicesDep) -> AnalyticsService:
     return services.analytics
 
 
+def get_resident_data(services: ServicesDep) -> ResidentData:
+    return services.resident_data
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TokensDep = Annotated[ConversationTokens, Depends(get_tokens)]
 DeskDep = Annotated[HandoffDesk, Depends(get_desk)]
@@ -111,6 +118,7 @@ KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 ActionsDep = Annotated[ActionExecutor, Depends(get_actions)]
 KbDep = Annotated[KnowledgeService, Depends(get_kb)]
 AnalyticsDep = Annotated[AnalyticsService, Depends(get_analytics)]
+ResidentDataDep = Annotated[ResidentData, Depends(get_resident_data)]
 
 
 # ---- staff (console) ----
@@ -145,10 +153,12 @@ def get_limits(services: ServicesDep) -> ResidentLimits:
 LimitsDep = Annotated[ResidentLimits, Depends(get_limits)]
 
 
-async def current_staff(request: Request, auth: AuthDep) -> StaffLogin:
+async def current_staff(request: Request, auth: AuthDep, client: ClientAddress) -> StaffLogin:
     staff = await asyncio.to_thread(auth.staff_login, request.cookies.get(STAFF_COOKIE))
     if staff is None:
         raise StaffAuthRequired(is_console_api(request))
+    # Awaited in the request's own task, so the route and the services it calls see it.
+    set_audit_client(client)
     return staff
 
 
@@ -197,7 +207,14 @@ async def curator_form_csrf(staff: CuratorStaff, csrf: Annotated[str, Form()] = 
     return staff
 
 
+async def admin_form_csrf(staff: AdminStaff, csrf: Annotated[str, Form()] = "") -> StaffLogin:
+    """An admin's form post with the login's CSRF token."""
+    check_csrf(staff, csrf)
+    return staff
+
+
 DeskStaffCsrf = Annotated[StaffLogin, Depends(desk_staff_header_csrf)]
 DeskStaffFormCsrf = Annotated[StaffLogin, Depends(desk_staff_form_csrf)]
 AnyStaffFormCsrf = Annotated[StaffLogin, Depends(any_staff_form_csrf)]
 CuratorFormCsrf = Annotated[StaffLogin, Depends(curator_form_csrf)]
+AdminFormCsrf = Annotated[StaffLogin, Depends(admin_form_csrf)]

@@ -162,3 +162,16 @@ class InboxActionKind(StrEnum):
 
 
 INBOX_DECISIONS = (InboxActionKind.IGNORE, InboxActionKind.PHRASING, InboxActionKind.NEW_ENTRY)
+
+
+class StoredKind(StrEnum):
+    """What ``minwon purge`` deletes past its retention period (``api.retention``)."""
+
+    TICKETS = "tickets"
+    CONVERSATIONS = "conversations"  # with their messages, handoffs, turns and votes
+    TURNS = "turns"
+    VOTES = "votes"
+    INBOX_ACTIONS = "inbox_actions"
+    AUDIT_LOG = "audit_log"
+    LOGIN_ATTEMPTS = "login_attempts"
+    STAFF_SESSIONS = "staff_sessions"  # expired console logins

@@ -95,3 +95,9 @@ def clean_text(raw: object, limit: int) -> str:
     if len(text) > limit:
         raise MessageRejected(RejectReason.TOO_LONG, limit)
     return text
+
+
+def frame_bytes_limit(max_chars: int) -> int:
+    """The largest socket frame worth reading for a message of ``max_chars``: 4 UTF-8 bytes a character plus
+    the JSON around it. A bigger frame cannot hold an acceptable message, so it is refused unread."""
+    return max_chars * 4 + 1024

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from api.messages import frame_bytes_limit
 from api.settings import Settings
 from faq.paths import REPO_ROOT
 
@@ -138,6 +139,16 @@ class Stack:
         host = "127.0.0.1" if wildcard else self.settings.host
         return f"http://{host}:{self.api_port}"
 
+    def internal_url(self, replica: int = 0) -> str:
+        """Where Rasa reaches api process ``replica``'s action webhook: its console listener when there is one."""
+        if not self.settings.console_port:
+            return f"http://127.0.0.1:{self.api_port + replica}"
+        host = self.settings.console_host
+        if host in ("0.0.0.0", "::", ""):  # noqa: S104  # a wildcard bind is reached on loopback
+            host = "127.0.0.1"
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.settings.console_port + replica}"
+
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
@@ -180,8 +191,7 @@ class Stack:
     def start_rasa(self, replica: int = 0) -> None:
         # Rasa runs the bot's actions in an api process: replica i uses api process i mod N (behind
         # nginx, point every replica at the internal upstream instead; see deploy/README.md).
-        action_port = self.api_port + replica % self.settings.api_replicas
-        action_url = f"http://127.0.0.1:{action_port}/internal/actions/webhook"
+        action_url = f"{self.internal_url(replica % self.settings.api_replicas)}/internal/actions/webhook"
         self._spawn(
             self.rasa_name(replica),
             [
@@ -220,6 +230,11 @@ class Stack:
                 "TOKENIZERS_PARALLELISM": "false",
             }
         )
+        # Each api process has its own listeners: the console and metrics ports move up with it.
+        if self.settings.console_port:
+            api_env["MINWON_CONSOLE_PORT"] = str(self.settings.console_port + replica)
+        if self.settings.metrics_port:
+            api_env["MINWON_METRICS_PORT"] = str(self.settings.metrics_port + replica)
         api_env.update(self.extra_env)
         self._spawn(
             self.api_name(replica),
@@ -234,6 +249,9 @@ class Stack:
                 "--port",
                 str(port),
                 "--no-access-log",
+                # Bigger WebSocket frames are dropped unread; up to this the api refuses them in Korean.
+                "--ws-max-size",
+                str(4 * frame_bytes_limit(self.settings.max_message_chars)),
                 # X-Forwarded-For is the api's to judge (Settings.trusted_proxies), not uvicorn's.
                 "--no-proxy-headers",
             ],

@@ -102,6 +102,14 @@ class Settings:
     callbacks_per_hour_address: int = 10
     # The networks officers work from: their logins skip the per-account throttle a stranger could trigger.
     console_networks: list[str] = field(default_factory=list)
+    # Retention in days of what `minwon purge` deletes besides callback tickets and conversations (whose periods
+    # are the county profile's handoff.*_retention_days, because the consent notice tells residents the ticket one).
+    retention_turn_days: int = 0  # turn outcomes (analytics); 0: kept as long as their conversation
+    retention_vote_days: int = 0  # helpfulness votes; 0: kept as long as their conversation
+    retention_inbox_days: int = 365  # curators' decisions on unanswered questions (masked question text)
+    # 개인정보의 안전성 확보조치 기준 제8조: access records at least 1 year, 2 years when 고유식별정보 may be processed.
+    retention_audit_days: int = 730
+    retention_login_attempt_days: int = 365  # failed and throttled logins (strangers' addresses)
     # Built artefacts and state: database (SQLite), secret key, index, model, logs.
     var_dir: Path = field(default_factory=lambda: REPO_ROOT / "var")
     database_url: str = ""  # normalised in __post_init__; empty means SQLite in var_dir
@@ -119,6 +127,9 @@ class Settings:
     # /metrics on its own bind, never on the public port: county IT scrapes it from inside. 0: off.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
+    # The console and internal APIs on their own bind (the office network only); 0: served on the public port.
+    console_host: str = "127.0.0.1"
+    console_port: int = 0
     # "json": one JSON object per log line (for a log collector); "text": plain lines.
     log_format: LogFormat = "text"
     rasa_bin: Path = field(default_factory=lambda: REPO_ROOT / ".venv-rasa" / "bin" / "rasa")
@@ -150,6 +161,19 @@ class Settings:
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1, got {value}")
+        for name, value in (
+            ("MINWON_RETENTION_TURN_DAYS", self.retention_turn_days),
+            ("MINWON_RETENTION_VOTE_DAYS", self.retention_vote_days),
+        ):
+            if value < 0:
+                raise SettingsError(f"{name} must be 0 (with the conversation) or more days, got {value}")
+        for name, value, least in (
+            ("MINWON_RETENTION_INBOX_DAYS", self.retention_inbox_days, 1),
+            ("MINWON_RETENTION_AUDIT_DAYS", self.retention_audit_days, 365),
+            ("MINWON_RETENTION_LOGIN_ATTEMPT_DAYS", self.retention_login_attempt_days, 1),
+        ):
+            if value < least:
+                raise SettingsError(f"{name} must be at least {least} days, got {value}")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {self.log_format!r}")
         if not 0 <= self.metrics_port <= 65535:
@@ -158,6 +182,12 @@ class Settings:
             raise SettingsError(
                 "MINWON_API_REPLICAS above 1 needs DATABASE_URL (PostgreSQL) and REDIS_URL: "
                 "the processes share conversations through the database and wake each other through Redis"
+            )
+        if not 0 <= self.console_port <= 65535:
+            raise SettingsError(f"MINWON_CONSOLE_PORT must be a port number (0: off), got {self.console_port}")
+        if self.console_port and self.console_port in (self.port, self.metrics_port):
+            raise SettingsError(
+                f"MINWON_CONSOLE_PORT {self.console_port} must differ from MINWON_PORT and the metrics port"
             )
         if not self.cors_origins:
             self.cors_origins = [f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"]
@@ -260,6 +290,11 @@ class Settings:
             callbacks_per_hour_session=integer("MINWON_CALLBACKS_PER_HOUR_SESSION", 3),
             callbacks_per_hour_address=integer("MINWON_CALLBACKS_PER_HOUR_ADDRESS", 10),
             console_networks=items("MINWON_CONSOLE_NETWORKS"),
+            retention_turn_days=integer("MINWON_RETENTION_TURN_DAYS", 0),
+            retention_vote_days=integer("MINWON_RETENTION_VOTE_DAYS", 0),
+            retention_inbox_days=integer("MINWON_RETENTION_INBOX_DAYS", 365),
+            retention_audit_days=integer("MINWON_RETENTION_AUDIT_DAYS", 730),
+            retention_login_attempt_days=integer("MINWON_RETENTION_LOGIN_ATTEMPT_DAYS", 365),
             var_dir=var,
             database_url=text("DATABASE_URL"),
             redis_url=text("REDIS_URL"),
@@ -272,6 +307,8 @@ class Settings:
             kb_poll_seconds=number("MINWON_KB_POLL_SECONDS", 10.0),
             metrics_host=text("MINWON_METRICS_HOST", "127.0.0.1") or "127.0.0.1",
             metrics_port=integer("MINWON_METRICS_PORT", DEFAULT_METRICS_PORT),
+            console_host=text("MINWON_CONSOLE_HOST", "127.0.0.1") or "127.0.0.1",
+            console_port=integer("MINWON_CONSOLE_PORT", 0),
             log_format=log_format,  # type: ignore[arg-type]  # checked above
             rasa_bin=Path(text("MINWON_RASA_BIN") or REPO_ROOT / ".venv-rasa" / "bin" / "rasa"),
             shared_data_dir=Path(text("MINWON_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data"),
@@ -301,6 +338,8 @@ class Settings:
             "MINWON_METRICS_HOST": self.metrics_host,
             "MINWON_METRICS_PORT": str(self.metrics_port),
             "MINWON_LOG_FORMAT": self.log_format,
+            "MINWON_CONSOLE_HOST": self.console_host,
+            "MINWON_CONSOLE_PORT": str(self.console_port),
         }
         if self.office_override:
             env["MINWON_OFFICE_OVERRIDE"] = self.office_override

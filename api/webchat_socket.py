@@ -17,9 +17,11 @@ from typing import Any
 import socketio
 
 from api.chat import BotMessage, ChatService
+from api.client_address import client_address
 from api.degraded import BUSY_GAVE_UP
-from api.kinds import DeskState
-from api.messages import MessageRejected, resident_words
+from api.kinds import DeskState, LimitedAction
+from api.messages import MessageRejected, frame_bytes_limit, resident_words
+from api.ratelimit import ResidentLimits
 from api.settings import Settings
 from api.tokens import ConversationTokens
 
@@ -39,7 +41,15 @@ def _payload(reply: BotMessage) -> dict[str, Any]:
     return payload
 
 
-def create_webchat_server(tokens: ConversationTokens, chat: ChatService, settings: Settings) -> socketio.AsyncServer:
+def _address(environ: dict[str, Any], settings: Settings) -> str:
+    scope = environ.get("asgi.scope") or {}
+    peer = scope.get("client")
+    return client_address(peer[0] if peer else None, environ.get("HTTP_X_FORWARDED_FOR"), settings.proxy_networks)
+
+
+def create_webchat_server(
+    tokens: ConversationTokens, chat: ChatService, settings: Settings, limits: ResidentLimits
+) -> socketio.AsyncServer:
     # Several api processes: emits reach a socket held by any of them (python-socketio's Redis manager).
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(
@@ -48,8 +58,12 @@ def create_webchat_server(tokens: ConversationTokens, chat: ChatService, setting
         logger=False,
         engineio_logger=False,
         client_manager=manager,
+        # Engine.io drops a connection whose packet is bigger (it cannot answer in words at that layer); up to
+        # this, an overlong message gets the Korean refusal from clean_text like every channel.
+        max_http_buffer_size=4 * frame_bytes_limit(settings.max_message_chars),
     )
     conversations: dict[str, str] = {}  # socket id -> conversation id
+    addresses: dict[str, str] = {}  # socket id -> client address (rate limits)
     seen: dict[str, set[int]] = {}  # message ids already sent as turn replies
     forwarders: dict[str, asyncio.Task[None]] = {}
 
@@ -79,6 +93,10 @@ def create_webchat_server(tokens: ConversationTokens, chat: ChatService, setting
                 if message.id not in seen.get(sid, set()):
                     await sio.emit("bot_uttered", _payload(BotMessage.from_stored(message)), to=sid)
 
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], *args: Any) -> None:
+        addresses[sid] = _address(environ, settings)
+
     @sio.on("session_request")
     async def session_request(sid: str, data: Any) -> None:
         proposed = data.get("session_id") if isinstance(data, dict) else None
@@ -90,6 +108,10 @@ def create_webchat_server(tokens: ConversationTokens, chat: ChatService, setting
     async def user_uttered(sid: str, data: Any) -> None:
         if sid not in conversations:
             attach(sid, tokens.issue()[0])
+        refused = limits.check(LimitedAction.TURN, conversations[sid], addresses.get(sid, "unknown"))
+        if refused is not None:  # the same limits and words as the HTTP chat; nothing is stored
+            await sio.emit("bot_uttered", {"text": refused.resident_words()}, to=sid)
+            return
         message = data.get("message") if isinstance(data, dict) else None
         if isinstance(message, str) and message.strip() in INIT_PAYLOADS:
             message = "안녕하세요"
@@ -119,6 +141,7 @@ def create_webchat_server(tokens: ConversationTokens, chat: ChatService, setting
     @sio.event
     async def disconnect(sid: str, *args: Any) -> None:
         conversations.pop(sid, None)
+        addresses.pop(sid, None)
         seen.pop(sid, None)
         task = forwarders.pop(sid, None)
         if task:

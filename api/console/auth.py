@@ -123,7 +123,9 @@ class StaffAuth:
             throttled = self.throttle.check(session, username, client, now, trusted)
             if throttled is not None:
                 detail = f"{throttled.scope} {throttled.seconds}s"
-                session.add(AuditEntry(actor=username, action=LOGIN_THROTTLED, target=target, detail=detail))
+                session.add(
+                    AuditEntry(actor=username, action=LOGIN_THROTTLED, target=target, detail=detail, client=client)
+                )
                 error: AuthError = LoginThrottled(throttled_words(throttled), throttled.seconds)
             else:
                 error = AuthError("아이디 또는 비밀번호가 올바르지 않습니다.")
@@ -131,21 +133,27 @@ class StaffAuth:
                 if user is None or not user.active:
                     self._verify(_DUMMY_HASH, password)
                     session.add(
-                        AuditEntry(actor=username, action=LOGIN_FAIL, target=target, detail="unknown or disabled")
+                        AuditEntry(
+                            actor=username,
+                            action=LOGIN_FAIL,
+                            target=target,
+                            detail="unknown or disabled",
+                            client=client,
+                        )
                     )
                 elif not self._verify(user.password_hash, password):
-                    session.add(AuditEntry(actor=username, action=LOGIN_FAIL, target=target))
+                    session.add(AuditEntry(actor=username, action=LOGIN_FAIL, target=target, client=client))
                 else:
-                    return self._start(session, user, password, target, now)
+                    return self._start(session, user, password, client, now)
         raise error
 
-    def _start(self, session: Session, user: User, password: str, target: str, now: datetime) -> Login:
+    def _start(self, session: Session, user: User, password: str, client: str, now: datetime) -> Login:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         hashed = _token_hash(token)
         session.add(StaffLogin(token_hash=hashed, user_id=user.id, csrf_token=csrf, expires_at=now + SESSION_TTL))
-        session.add(AuditEntry(actor=user.username, action=LOGIN, target=target))
+        session.add(AuditEntry(actor=user.username, action=LOGIN, target=client_target(client), client=client))
         return Login(user, token, csrf)
 
     @staticmethod

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, DateTime, Dialect, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from api.audit_context import audit_client
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -56,6 +58,7 @@ class StaffLogin(Base):
     """A console login. The cookie holds a random token; only its hash is stored."""
 
     __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_expires_at", "expires_at"),)
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -134,6 +137,7 @@ class Ticket(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -141,6 +145,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The staff member's client address (api.client_address); None for the CLI and the system.
+    client: Mapped[str | None] = mapped_column(String(45), default=lambda: audit_client())
 
 
 # ---- the live knowledge base (curator workspace) ----
@@ -276,7 +282,7 @@ class InboxAction(Base):
     """A curator's decision about an unanswered question (ignore, or used for an entry); undoable."""
 
     __tablename__ = "inbox_actions"
-    __table_args__ = (Index("ix_inbox_actions_key", "key"),)
+    __table_args__ = (Index("ix_inbox_actions_key", "key"), Index("ix_inbox_actions_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(64))  # the normalised question's hash

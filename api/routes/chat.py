@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.chat import BotMessage, TurnResult
 from api.deps import ChatDep, ClientAddress, LimitsDep, ServicesDep, TokensDep
 from api.kinds import LimitedAction
-from api.messages import MessageRejected, resident_words
+from api.messages import MessageRejected, RejectReason, frame_bytes_limit, resident_words
 from api.ratelimit import Refused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
@@ -109,9 +109,14 @@ async def chat_socket(
     """
     await websocket.accept()
     conversation_id, token = tokens.issue()
+    max_chars = service.max_chars
     try:
         while True:
             raw = await websocket.receive_text()
+            if len(raw.encode()) > frame_bytes_limit(max_chars):
+                too_long = MessageRejected(RejectReason.TOO_LONG, max_chars)
+                await websocket.send_json({"type": "error", "detail": resident_words(too_long)})
+                continue
             try:
                 frame = json.loads(raw)
                 if not isinstance(frame, dict):

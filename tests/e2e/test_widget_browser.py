@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 
 from api.handoff import texts
 from api.runner import Stack
@@ -165,6 +166,36 @@ def test_offline_message_is_queued_and_sent_once_on_reconnect(page: Page, stack:
     expect(page.get_by_role("status")).to_be_hidden()
     assert log.get_by_text("냉장고 버리려면 어떻게 해요", exact=True).count() == 1
     assert log.get_by_text(hotline, exact=False).count() == 1
+
+
+def test_a_busy_bot_keeps_the_message_and_sends_it_again(page: Page, stack: Stack) -> None:
+    """The server's busy answer (503, ``busy``, Retry-After; unit-tested for real in test_overload.py) is
+    played here once: the resident sees the waiting notice and dots, then the answer, the message once."""
+    from api.degraded import BUSY
+
+    busy_left = [1]
+    sent_ids: list[str] = []
+
+    def first_busy(route: Route) -> None:
+        sent_ids.append(json.loads(route.request.post_data or "{}").get("client_id", ""))
+        if busy_left[0]:
+            busy_left[0] -= 1
+            body = {"busy": True, "detail": BUSY, "retry_after": 2}
+            route.fulfill(status=503, headers={"Retry-After": "2"}, content_type="application/json", json=body)
+        else:
+            route.continue_()
+
+    open_widget(page, f"{stack.api_url}/demo/")
+    page.route("**/api/v1/chat", first_busy)
+    ask(page, "냉장고 버리려면 어떻게 해요")
+    expect(page.get_by_role("status")).to_contain_text("문의가 많아", timeout=15_000)
+    expect(page.locator(".typing")).to_be_visible()  # the waiting dots stay while it waits
+    log = page.get_by_role("log")
+    hotline = FACTS["appliance.hotline"].value
+    expect(log).to_contain_text(hotline, timeout=45_000)
+    expect(page.get_by_role("status")).to_be_hidden()
+    assert log.get_by_text("냉장고 버리려면 어떻게 해요", exact=True).count() == 1
+    assert len(sent_ids) == 2 and sent_ids[0] == sent_ids[1]  # sent again as the same message
 
 
 def test_mobile_panel_is_full_screen(browser: Browser, stack: Stack) -> None:

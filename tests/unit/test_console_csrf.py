@@ -112,6 +112,7 @@ def fill(path: str, entry_id: str) -> str:
         .replace("{ticket_id}", "1")
         .replace("{entry_id}", entry_id)
         .replace("{number}", "1")
+        .replace("{conversation_id}", "c" * 32)
     )
 
 
