@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from api.admission import Admission
 from api.analytics.service import AnalyticsService
@@ -47,6 +48,10 @@ from faq.store import CountyProfile
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CONSOLE_STATIC = Path(__file__).resolve().parent / "console" / "static"
 MAX_BODY_BYTES = 64 * 1024
+STORAGE_DOWN = (
+    "지금 시스템 점검으로 잠시 메시지를 받을 수 없습니다. 보내신 메시지는 잠시 후 자동으로 다시 보내 드립니다."
+)
+STORAGE_RETRY_SECONDS = 5
 log = logging.getLogger("minwon.api")
 
 
@@ -143,6 +148,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"detail": "요청이 너무 큽니다. 질문을 짧게 줄여 주세요."}, status_code=413)
         return await call_next(request)
+
+    @app.exception_handler(OperationalError)
+    async def database_unreachable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is restarting or gone: nothing could be stored, so the widget keeps the message
+        # and sends it again (``retry``), as it does when the bot is busy.
+        log.error("database unreachable on %s: %s", request.url.path, exc.orig or exc)
+        body = {"retry": True, "detail": STORAGE_DOWN, "retry_after": STORAGE_RETRY_SECONDS}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": str(STORAGE_RETRY_SECONDS)})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

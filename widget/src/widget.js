@@ -381,9 +381,9 @@
       });
     }).then(function (result) {
       if (result.status >= 500 && result.status !== 503) throw new Error("server");
-      if (result.status === 503 && result.body.busy) {
-        // The bot is busy and nothing was stored: keep the message queued (same client_id), keep the
-        // waiting dots up, and send it again when the server says.
+      if (result.status === 503 && (result.body.busy || result.body.retry)) {
+        // The bot is busy (or its database restarting) and nothing was stored: keep the message queued
+        // (same client_id), keep the waiting dots up, and send it again when the server says.
         if (result.body.session) state.token = result.body.session;
         showNotice(result.body.detail || T.busy);
         busyWait = true;
