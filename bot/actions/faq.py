@@ -19,6 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.follow_up import (
+    FACETS,
     asked_facets,
     bare_subject,
     covers,
@@ -146,7 +147,14 @@ class ActionAnswerFaq(Action):
         """Read the question against the conversation so far: a facet of the last answer, a correction,
         or the previous question asked again about another service."""
         service = tracker.get_slot("service")
-        mentioned = any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities", []))
+        entities = (tracker.latest_message or {}).get("entities", [])
+        named = [e.get("value") for e in entities if e.get("entity") == "service"]
+        # "안 하면 과태료 있어요?": 과태료 is a service of its own, but here a facet of the one discussed
+        # (Rasa has already put it in the slot; the last answer's subject is what the question is about).
+        mentioned = any(value not in FACETS for value in named)
+        last = retriever.store.by_id.get(tracker.get_slot("last_faq") or "")
+        if named and not mentioned and last is not None and last.subject:
+            service = last.subject
         previous = previous_question(tracker)
         if previous and bare_subject(text) and (facets := facet_words_of(previous)):
             # "여권 수수료 얼마예요?" → "인감증명서는요?": the fee again, of 인감증명서.
@@ -156,7 +164,6 @@ class ActionAnswerFaq(Action):
             return result
         if not service or mentioned or not (looks_like_follow_up(text) or not result.confident):
             return result
-        last = retriever.store.by_id.get(tracker.get_slot("last_faq") or "")
         if last is not None and facet_only(text):
             # "그거 떼는 데 얼마예요?" about the answer just read: if that answer states the fee, it is
             # the answer (a search on "등본 … 얼마" may prefer a sibling entry the resident never saw).

@@ -7,7 +7,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.faq import ActionAnswerFaq
+from bot.actions.faq import CHOOSE, ActionAnswerFaq
 from bot.actions.follow_up import (
     Facet,
     asked_facets,
@@ -78,15 +78,23 @@ def test_correction_and_follow_up_cues_are_left_out_of_the_search() -> None:
 # --- Two-turn conversations through the FAQ action: what the resident reads on the second turn.
 
 
-def converse(retriever: Retriever, *said: str) -> list[str]:
-    """Each turn as Rasa hands it to the action: the slots the earlier turns set, the user events so far."""
+def converse(retriever: Retriever, *said: str, entities: dict[str, str] | None = None) -> list[str]:
+    """Each turn as Rasa hands it to the action: the slots the earlier turns set, the user events so far,
+    and the service entity Rasa's NLU finds in a turn (``entities``: text → value; the slot follows it)."""
     action = ActionAnswerFaq(lambda: retriever)
     state: dict[str, Any] = {}
     events: list[dict[str, Any]] = []
     shown: list[str] = []
     for text in said:
         events.append({"event": "user", "text": text})
-        latest = {"text": text, "intent": {"name": "ask_faq", "confidence": 0.9}, "entities": []}
+        found = (entities or {}).get(text)
+        latest = {
+            "text": text,
+            "intent": {"name": "ask_faq", "confidence": 0.9},
+            "entities": [{"entity": "service", "value": found}] if found else [],
+        }
+        if found:
+            state["service"] = found
         tracker = Tracker("conv-1", dict(state), latest, list(events), False, None, {}, "action_listen")
         dispatcher = CollectingDispatcher()
         new_events = asyncio.run(action.run(dispatcher, tracker, {}))
@@ -112,6 +120,14 @@ def test_the_penalty_of_the_registration_just_answered_not_a_sibling_entry(retri
     first, second = converse(retriever, "강아지 동물 등록은 어디서 해요", "안 하면 과태료 있어요?")
     assert first == answer_of(retriever, "T29-001")
     assert "1차 20만 원" in second and "과태료는 없습니다" not in second
+
+
+def test_a_facet_that_nlu_tags_as_a_service_is_still_about_the_last_answer(retriever: Retriever) -> None:
+    """Rasa's NLU tags 과태료 as a service (there are 과태료 entries): here it asks about the dog's registration."""
+    said = ("강아지 동물 등록은 어디서 해요", "안 하면 과태료 있어요?")
+    _, second = converse(retriever, *said, entities={"안 하면 과태료 있어요?": "과태료"})
+    assert "1차 20만 원" in second and "과태료는 없습니다" not in second
+    assert not second.startswith(CHOOSE)
 
 
 def test_a_correction_answers_what_was_meant(retriever: Retriever) -> None:
