@@ -29,6 +29,8 @@ MODES: tuple[Mode, ...] = ("hybrid", "bm25", "dense")
 # clarify: the question is too vague to pick one; none: nothing in the FAQ is about it;
 # expired: the entry that would answer is past its expiry date (not served; the department is named).
 Decision = Literal["answer", "related", "choose", "clarify", "none", "expired"]
+# A vague question with one of these asks for some 민원 ("신청하려고요", "서류 떼려고요"), never out of scope.
+PROCEDURE_WORDS = frozenset({"신청", "발급", "재발급", "서류", "증명서", "민원", "접수", "신고"})
 
 
 @dataclass(frozen=True)
@@ -194,12 +196,15 @@ class Retriever:
         top_sim = max((s for s, _ in dense.values()), default=0.0)
         top_bm25 = max((s for s, _ in lexical.values()), default=0.0)
         confident = self._is_confident(ranked, dense, lexical, mode)
-        in_scope = confident or self._in_scope(query, top_sim, top_bm25, mode)
+        vague = self.coverage.is_vague(query)
+        # "뭐 좀 신청하려고 왔어요" is far from every phrasing, yet plainly asks for a 민원: offer choices.
+        asks_for_procedure = vague and any(t in PROCEDURE_WORDS for t in self.coverage.terms(query))
+        in_scope = confident or asks_for_procedure or self._in_scope(query, top_sim, top_bm25, mode)
         if not in_scope:
             return SearchResult(query, "none")
         decision: Decision = "choose"
         check = None
-        if self.coverage.is_vague(query):
+        if vague:
             decision = "clarify"
             ranked = self._one_per_topic(ranked)
         elif confident:

@@ -18,11 +18,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.follow_up import (
+    FACETS,
+    asked_facets,
+    bare_subject,
+    covers,
+    facet_only,
+    facet_words_of,
+    looks_like_follow_up,
+    strip_cues,
+)
 from faq.check import today_kst
-from faq.korean import morphemes
+from faq.retriever import ResultItem, SearchResult
 
 if TYPE_CHECKING:
-    from faq.retriever import Retriever, SearchResult
+    from faq.retriever import Retriever
 
 RetrieverSource = Callable[[], "Retriever | None"]
 
@@ -49,62 +59,15 @@ NOT_FOUND = (
 )
 OFFER_HUMAN = "연달아 원하시는 답을 드리지 못해 죄송합니다. 담당 공무원과 상담하시겠어요?"
 FAILURES_BEFORE_OFFER = 2
-FOLLOW_UP_CUES = ("그거", "그건", "그것", "그럼", "그러면", "그래서", "이거", "이건", "거기", "그 ")
-CONTENT_TAGS = ("NNG", "NNP", "VV", "VA", "SL")
-LIGHT_WORDS = {"하", "되", "있", "없", "알", "주", "뭐", "얼마", "어디", "언제", "어떻", "가", "오"}
-# Aspects of a procedure: a question made only of these asks about the
-# service already under discussion, not about a new one.
-FACETS = {
-    "수수료",
-    "비용",
-    "돈",
-    "가격",
-    "준비물",
-    "서류",
-    "필요",
-    "처리",
-    "기간",
-    "기한",
-    "장소",
-    "곳",
-    "온라인",
-    "인터넷",
-    "대리",
-    "대리인",
-    "위임장",
-    "시간",
-    "방법",
-    "신청",
-    "발급",
-    "재발급",
-    "수령",
-    "예약",
-    "취소",
-    "환불",
-    "조건",
-    "자격",
-    "대상",
-    "할인",
-    "감면",
-    "가능",
-    "걸리",
-    "받",
-    "내",
-    "들",
-    "문의",
-    "전화",
-    "번호",
-    "담당",
-}
 
 
-def looks_like_follow_up(text: str) -> bool:
-    """ "그거 수수료는요?", "준비물은요?", "온라인으로도 돼요?": no subject of their own."""
-    stripped = text.strip()
-    if stripped.startswith(FOLLOW_UP_CUES):
-        return True
-    content = {m.form for m in morphemes(stripped) if m.tag.startswith(CONTENT_TAGS) and m.form not in LIGHT_WORDS}
-    return content <= FACETS
+def previous_question(tracker: Tracker) -> str:
+    """What the resident typed the turn before this one ("" at the start of a conversation)."""
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    latest = (tracker.latest_message or {}).get("text") or ""
+    if said and said[-1] == latest:
+        said = said[:-1]
+    return said[-1] if said else ""
 
 
 def context_payload(text: str, result: SearchResult, retriever: Retriever) -> dict[str, Any]:
@@ -168,14 +131,7 @@ class ActionAnswerFaq(Action):
             return []
         # Embedding takes tens of milliseconds of CPU; keep the event loop free.
         result = await asyncio.to_thread(retriever.search, text, 3)
-        service = tracker.get_slot("service")
-        mentioned = any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities", []))
-        if service and not mentioned and (looks_like_follow_up(text) or not result.confident):
-            # A follow-up such as "그거 수수료는요?" has no subject of its own:
-            # ask again about the service the conversation is about.
-            followup = await asyncio.to_thread(retriever.search, f"{service} {text}", 3)
-            if followup.confident or (followup.results and not result.confident):
-                result = followup
+        result = await self._resolve(retriever, tracker, text, result)
         dispatcher.utter_message(json_message=context_payload(text, result, retriever))
         for message in faq_messages(text, result, retriever):
             dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
@@ -190,6 +146,42 @@ class ActionAnswerFaq(Action):
                 return [SlotSet("failures", 0.0), *events]
             return [*self._failed(dispatcher, failures), *events]
         return self._failed(dispatcher, failures)
+
+    @staticmethod
+    async def _resolve(retriever: Retriever, tracker: Tracker, text: str, result: SearchResult) -> SearchResult:
+        """Read the question against the conversation so far: a facet of the last answer, a correction,
+        or the previous question asked again about another service."""
+        service = tracker.get_slot("service")
+        entities = (tracker.latest_message or {}).get("entities", [])
+        named = [e.get("value") for e in entities if e.get("entity") == "service"]
+        # "안 하면 과태료 있어요?": 과태료 is a service of its own, but here a facet of the one discussed
+        # (Rasa has already put it in the slot; the last answer's subject is what the question is about).
+        mentioned = any(value not in FACETS for value in named)
+        last = retriever.store.by_id.get(tracker.get_slot("last_faq") or "")
+        if named and not mentioned and last is not None and last.subject:
+            service = last.subject
+        previous = previous_question(tracker)
+        if previous and bare_subject(text) and (facets := facet_words_of(previous)):
+            # "여권 수수료 얼마예요?" → "인감증명서는요?": the fee again, of 인감증명서.
+            switched = await asyncio.to_thread(retriever.search, f"{text} {' '.join(facets)}", 3)
+            if switched.confident or not result.confident:
+                return switched
+            return result
+        if not service or mentioned or not (looks_like_follow_up(text) or not result.confident):
+            return result
+        if last is not None and facet_only(text):
+            # "그거 떼는 데 얼마예요?" about the answer just read: if that answer states the fee, it is
+            # the answer (a search on "등본 … 얼마" may prefer a sibling entry the resident never saw).
+            answer = retriever.store.render_answer(last)
+            if covers(answer, asked_facets(text)):
+                item = ResultItem(id=last.id, question=last.question, answer=answer, score=1.0, matched=text)
+                return SearchResult(text, "answer", [item])
+        # A follow-up such as "그거 수수료는요?" or "아니 재발급이요" has no subject of its own:
+        # ask again about the service the conversation is about, without the cue words.
+        followup = await asyncio.to_thread(retriever.search, f"{service} {strip_cues(text)}", 3)
+        if followup.confident or (followup.results and not result.confident):
+            return followup
+        return result
 
     @staticmethod
     def _failed(dispatcher: CollectingDispatcher, failures: float) -> list[dict[str, Any]]:

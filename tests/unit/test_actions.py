@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import (
     CHOOSE,
+    CLARIFY,
     CLARIFY_DOCUMENT,
     NOT_FOUND,
     NOT_READY,
@@ -70,6 +71,19 @@ def test_a_vague_request_gets_choices_not_an_answer(retriever: Retriever) -> Non
     assert len(titles) >= 4 and titles[-2:] == ["다른 질문", "상담원 연결"]
     topics = {retriever.store.by_id[c["id"]].topic for c in messages[0]["custom"]["context"]["candidates"]}
     assert len(topics) == len(messages[0]["custom"]["context"]["candidates"])  # one per topic
+
+
+def test_a_vague_request_far_from_every_phrasing_still_gets_choices(retriever: Retriever) -> None:
+    """Similarity alone calls it out of scope; the words plainly ask for some 민원."""
+    messages, _ = run(ActionAnswerFaq(lambda: retriever), tracker("신청할 게 있어서 왔는데요"))
+    [reply] = shown(messages)
+    assert reply["text"] == CLARIFY and reply["text"] != NOT_FOUND
+    assert len(reply["buttons"]) >= 4 and [b["title"] for b in reply["buttons"]][-2:] == ["다른 질문", "상담원 연결"]
+
+
+def test_chit_chat_is_still_not_found(retriever: Retriever) -> None:
+    messages, _ = run(ActionAnswerFaq(lambda: retriever), tracker("오늘 점심 뭐 먹지"))
+    assert [m["text"] for m in shown(messages)] == [NOT_FOUND]
 
 
 def test_out_of_scope_then_a_second_miss_offers_a_person(retriever: Retriever) -> None:
