@@ -10,6 +10,7 @@ rollback restores that backup and runs the previous release on it again.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -74,16 +75,15 @@ class Install:
         env = {k: v for k, v in os.environ.items() if k != "MINWON_SECRET_KEY"}
         index = self.var / "index"
         if not index.exists():
-            built = (BUILT_INDEX / "current").resolve()
-            shutil.copytree(built, index / built.name)
-            (index / "current").symlink_to(built.name)
+            # The built index and its embedding cache: a release build embeds only what changed.
+            shutil.copytree(BUILT_INDEX, index, symlinks=True)
         env.update(
             {
                 # The installed release's code, not the checkout this test runs from.
                 "PYTHONPATH": str(self.code),
                 "MINWON_VAR_DIR": str(self.var),
                 "DATABASE_URL": self.url,
-                "EMBEDDING_MODEL": BUILT_MODEL,
+                "EMBEDDING_MODEL": built_model(),
                 "MINWON_INDEX_DIR": str(index),
                 "MINWON_METRICS_PORT": "0",
             }
@@ -135,6 +135,13 @@ class Install:
             process.terminate()
             process.wait(timeout=30)
             log.close()
+
+
+def built_model() -> str:
+    """The model spec the built index was made with: the embedding cache is keyed by it."""
+    meta = json.loads((BUILT_INDEX / "current" / "meta.json").read_text(encoding="utf-8"))
+    spec = str(meta["model"])
+    return spec if Path(spec).exists() else BUILT_MODEL
 
 
 def say(client: httpx.Client, session: str | None, text: str) -> str:
