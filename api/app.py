@@ -30,6 +30,7 @@ from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
 from api.ops.logs import configure_logging
 from api.ops.metrics import Metrics
+from api.ops.warmup import Warmup
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.routes import actions, chat, handoff, health
@@ -68,6 +69,7 @@ def build_services(settings: Settings) -> Services:
         kb=kb,
         analytics=AnalyticsService(db, knowledge, kb),
         metrics=metrics,
+        warmup=Warmup(rasa, knowledge),
     )
 
 
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.load_retriever:
             await services.kb.start()
         background = []
+        if settings.load_retriever:
+            background.append(asyncio.create_task(services.warmup.run()))
         if settings.run_sweeper:
             background.append(asyncio.create_task(services.desk.run_sweeper()))
             if settings.load_retriever:

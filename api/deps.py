@@ -28,6 +28,7 @@ from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
 from api.ops.metrics import Metrics
+from api.ops.warmup import Warmup
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.settings import Settings
@@ -54,6 +55,7 @@ class Services:
     kb: KnowledgeService  # the live knowledge base: curators' changes, releases
     metrics: Metrics  # counted here, scraped on the internal metrics bind
     analytics: AnalyticsService  # the council's numbers and the unanswered inbox
+    warmup: Warmup  # one Rasa turn and one encoder query before /readyz says ready
 
 
 def get_services(conn: HTTPConnection) -> Services:

@@ -219,7 +219,8 @@ class Stack:
                 raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail}")
 
     def wait_ready(self, timeout: float = 240.0, say: Callable[[str], None] = print) -> float:
-        """Poll /readyz until Rasa's model and the FAQ index are loaded; returns seconds waited."""
+        """Poll /readyz until Rasa's model and the FAQ index are loaded and a first turn was answered
+        (the warm-up); returns seconds waited."""
         started = time.monotonic()
         last_report = -10.0
         while True:
@@ -231,7 +232,10 @@ class Stack:
                     return elapsed
                 state = response.json()
                 index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
-                detail = f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
+                detail = (
+                    f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}, "
+                    f"warm-up: {state.get('warmup')}"
+                )
             except httpx.HTTPError:
                 detail = "api starting"
             if elapsed - last_report >= 5:

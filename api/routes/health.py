@@ -23,12 +23,15 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     index_ok = knowledge.current() is not None
     rasa_ok = await services.rasa.model_loaded()
     database = await _database_state(services)
-    ready = index_ok and rasa_ok and database == "ok"
+    # Rasa with a model and a loaded index are not enough: the first turn must also be warm.
+    warm = services.warmup.done
+    ready = index_ok and rasa_ok and database == "ok" and warm
     body = {
         "status": "ready" if ready else "not ready",
         "rasa": "ok" if rasa_ok else "unreachable or no model loaded",
         "index": knowledge.info if index_ok else knowledge.error or "not loaded",
         "database": database,
+        "warmup": services.warmup.state.value,
     }
     return JSONResponse(body, status_code=200 if ready else 503)
 
