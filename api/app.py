@@ -36,6 +36,7 @@ from api.kb.service import KnowledgeService
 from api.knowledge import Knowledge
 from api.ops.logs import configure_logging
 from api.ops.metrics import Metrics
+from api.ops.warmup import Warmup
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.resident_data import ResidentData
@@ -84,6 +85,7 @@ def build_services(settings: Settings) -> Services:
         analytics=AnalyticsService(db, knowledge, kb),
         resident_data=ResidentData(db),
         metrics=metrics,
+        warmup=Warmup(rasa, knowledge),
         bridge=bridge,
     )
 
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.load_retriever:
             await services.kb.start()
         background = []
+        if settings.load_retriever:
+            background.append(asyncio.create_task(services.warmup.run()))
         if settings.run_sweeper:
             background.append(asyncio.create_task(services.desk.run_sweeper()))
             if settings.load_retriever:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from api.db import Database
     from api.kb.service import KnowledgeService
     from api.kb.store import Actor
+    from api.ops.upgrade import UpgradeReport
     from faq.retriever import Retriever
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -257,6 +258,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings.port = args.port or settings.port
     settings.rasa_port = args.rasa_port or settings.rasa_port
     stack = Stack(settings)
+    if not args.no_upgrade:
+        from api.ops.upgrade import upgrade
+
+        # The api migrates at start too, but only this path takes a backup first: `make run` over
+        # an older install's var/ must leave a way back.
+        _say_upgrade(upgrade(settings))
 
     def request_stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -291,6 +298,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("\n[run] stopping Rasa and the api ...")
         stack.stop()
         print("[run] stopped")
+    return 0
+
+
+def _say_upgrade(report: UpgradeReport) -> None:
+    if report.before is None:
+        print(f"[upgrade] new database: schema created at {report.after}")
+    elif not report.applied:
+        print(f"[upgrade] schema already at {report.after}: nothing to do, no backup taken")
+    else:
+        print(f"[upgrade] backup of the database at {report.before} written to {report.backup_dir}")
+        print(f"[upgrade] applied {', '.join(report.applied)}: schema {report.before} -> {report.after}")
+        print(f"[upgrade] to roll back: the previous release, then `minwon restore --force {report.backup_dir}`")
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from api.ops.upgrade import upgrade
+
+    settings = _settings(args)
+    _say_upgrade(upgrade(settings, Path(args.backup_dir) if args.backup_dir else None))
     return 0
 
 
@@ -512,7 +538,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default=None, help="default MINWON_HOST or 127.0.0.1")
     run.add_argument("--port", type=int, default=None, help="default MINWON_PORT or 8000")
     run.add_argument("--rasa-port", type=int, default=None, help="default RASA_PORT or 5005")
+    run.add_argument("--no-upgrade", action="store_true", help="skip the backup-then-migrate step before start")
     run.set_defaults(func=cmd_run)
+
+    upgrade = sub.add_parser("upgrade", help="after installing a newer release: back up the database, then migrate")
+    upgrade.add_argument(
+        "--backup-dir", help="a new folder for the pre-upgrade backup (default: var/backups/pre-upgrade-REV-TIME)"
+    )
+    upgrade.set_defaults(func=cmd_upgrade)
 
     db = sub.add_parser("db", help="database (DATABASE_URL, default SQLite in var/)")
     db.add_subparsers(dest="action", required=True).add_parser("upgrade", help="apply migrations").set_defaults(

@@ -30,6 +30,7 @@ from api.kb.service import KnowledgeService
 from api.kinds import CURATOR_ROLES, DESK_ROLES, Role
 from api.knowledge import Knowledge
 from api.ops.metrics import Metrics
+from api.ops.warmup import Warmup
 from api.rasa_client import RasaClient
 from api.ratelimit import ResidentLimits
 from api.resident_data import ResidentData
@@ -58,6 +59,7 @@ class Services:
     metrics: Metrics  # counted here, scraped on the internal metrics bind
     analytics: AnalyticsService  # the council's numbers and the unanswered inbox
     resident_data: ResidentData  # a resident's 열람·삭제 request
+    warmup: Warmup  # one Rasa turn and one encoder query before /readyz says ready
     bridge: RedisBridge | None = None  # wake-ups shared with the other api processes (REDIS_URL)
 
 

@@ -266,7 +266,8 @@ class Stack:
                 raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail}")
 
     def wait_ready(self, timeout: float = 240.0, say: Callable[[str], None] = print) -> float:
-        """Poll /readyz until Rasa's model and the FAQ index are loaded; returns seconds waited."""
+        """Poll /readyz until Rasa's model and the FAQ index are loaded and a first turn was answered
+        (the warm-up); returns seconds waited."""
         started = time.monotonic()
         last_report = -10.0
         while True:
@@ -298,7 +299,10 @@ class Stack:
         if response.status_code == 200 and all(replica == "ok" for replica in replicas):
             return None  # at start every Rasa replica must be up, not just one
         index_state = "ok" if isinstance(state.get("index"), dict) else state.get("index")
-        return f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}"
+        return (
+            f"Rasa: {state.get('rasa')}, index: {index_state}, database: {state.get('database')}, "
+            f"warm-up: {state.get('warmup')}"
+        )
 
     def kill_api(self, replica: int) -> None:
         """SIGKILL one api process (a fault drill: the others carry on from the database)."""

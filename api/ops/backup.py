@@ -27,7 +27,7 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from api.db import Database
@@ -41,8 +41,9 @@ PG_FILE = "database.pgdump"
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 COUNTY_FILE = "county.yaml"
 KB_EXPORT = "knowledge-base.xlsx"
-# Rebuilt by `make` / the api from the code and the database; never part of a backup.
-BUILT_IN_VAR = frozenset({"models", "index", "logs"})
+# Never part of a backup, and no obstacle to a restore: built artefacts (rebuilt by `make` / the api from the
+# code and the database), and var/backups, where `minwon upgrade` keeps the backup it takes first.
+BUILT_IN_VAR = frozenset({"models", "index", "logs", "backups"})
 
 
 class BackupError(RuntimeError):
@@ -114,6 +115,8 @@ def _revision(db: Database) -> str | None:
 def _counts(db: Database) -> dict[str, int]:
     from api.db.models import Conversation, KbVersion, Message, Ticket, User
 
+    # An install from before the knowledge base (schema 0001) has no kb_versions yet: count what exists.
+    tables = set(inspect(db.engine).get_table_names())
     with db.session() as session:
         return {
             name: int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -124,6 +127,7 @@ def _counts(db: Database) -> dict[str, int]:
                 ("kb_versions", KbVersion),
                 ("users", User),
             )
+            if model.__tablename__ in tables
         }
 
 
@@ -212,8 +216,9 @@ def _write_backup(settings: Settings, db: Database, staging: Path) -> list[str]:
     if settings.county_file.exists():
         shutil.copyfile(settings.county_file, staging / COUNTY_FILE)
         files.append(COUNTY_FILE)
-    _write_kb_export(db, staging / KB_EXPORT)
-    files.append(KB_EXPORT)
+    if "kb_versions" in inspect(db.engine).get_table_names():
+        _write_kb_export(db, staging / KB_EXPORT)
+        files.append(KB_EXPORT)
     return files
 
 
@@ -295,6 +300,7 @@ def restore(settings: Settings, source: Path, force: bool = False) -> RestoreRep
             command = [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
             command += ["--single-transaction", f"--dbname={url}"]
             if force:
+                _drop_tables_not_in(db, source / PG_FILE, env)
                 command += ["--clean", "--if-exists"]
             _run([*command, str(source / PG_FILE)], env, "pg_restore")
         report = RestoreReport(backend=backend, revision=None)
@@ -309,6 +315,25 @@ def restore(settings: Settings, source: Path, force: bool = False) -> RestoreRep
         return report
     finally:
         db.dispose()
+
+
+def _drop_tables_not_in(db: Database, dump: Path, env: dict[str, str]) -> None:
+    """Drop the tables a newer release added (a rollback): ``--clean`` only drops what the dump holds,
+    and a newer table's foreign keys to the old ones would stop it."""
+    listing = subprocess.run(
+        [_pg_tool("pg_restore"), "--list", str(dump)], env=env, capture_output=True, text=True, check=False
+    )
+    if listing.returncode != 0:
+        raise BackupError(f"pg_restore --list failed (exit {listing.returncode}): {listing.stderr.strip()[-2000:]}")
+    # Lines such as "215; 1259 16386 TABLE public turns postgres" (and "... TABLE DATA public turns ...").
+    entries = [line.split() for line in listing.stdout.splitlines() if not line.startswith(";")]
+    dumped = {words[5] for words in entries if len(words) > 5 and words[3] == "TABLE" and words[4] != "DATA"}
+    extra = [name for name in _pg_tables(db) if name not in dumped]
+    if extra:
+        with db.engine.begin() as connection:
+            for name in extra:
+                connection.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
+    db.dispose()
 
 
 def _restore_sqlite(snapshot: Path, target: Path) -> None:

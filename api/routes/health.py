@@ -24,12 +24,15 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     replicas = await services.rasa.loaded()
     rasa_ok = any(replicas)
     database = await _database_state(services)
-    ready = index_ok and rasa_ok and database == "ok"
+    # Rasa with a model and a loaded index are not enough: the first turn must also be warm.
+    warm = services.warmup.done
+    ready = index_ok and rasa_ok and database == "ok" and warm
     body: dict[str, object] = {
         "status": "ready" if ready else "not ready",
         "rasa": "ok" if rasa_ok else "unreachable or no model loaded",
         "index": knowledge.info if index_ok else knowledge.error or "not loaded",
         "database": database,
+        "warmup": services.warmup.state.value,
     }
     if len(replicas) > 1:
         body["rasa_replicas"] = ["ok" if up else "unreachable or no model loaded" for up in replicas]
