@@ -80,6 +80,7 @@ class LimitedAction(StrEnum):
 
     TURN = "turn"  # a chat message (HTTP or WebSocket)
     CALLBACK = "callback"  # a callback request
+    POLL = "poll"  # a long poll for officer messages (/api/v1/events)
 
 
 # Buttons the widget handles itself instead of sending their payload as a message.

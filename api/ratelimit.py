@@ -1,4 +1,4 @@
-"""Limits on how fast residents may use the chat: turns per minute and callback requests per hour, each
+"""Limits on how fast residents may use the chat: turns and long polls per minute, callback requests per hour, each
 counted per conversation and per client address. Refused requests are not counted, so waiting works.
 
 Counts are kept in this process (a sliding window of hit times): enough to stop a runaway script or a
@@ -39,6 +39,8 @@ class Refused:
                 "연락 요청이 짧은 시간에 여러 번 접수되었습니다. 이미 접수된 요청은 담당자가 확인합니다. "
                 f"추가 요청은 {minutes}분 뒤에 다시 해 주세요."
             )
+        if self.action is LimitedAction.POLL:
+            return f"새 메시지 확인 요청이 너무 잦습니다. {self.retry_after}초 뒤에 다시 확인합니다."
         return f"메시지를 너무 빠르게 보내고 계십니다. 죄송하지만 {self.retry_after}초 뒤에 다시 보내 주세요."
 
 
@@ -93,6 +95,10 @@ class ResidentLimits:
             LimitedAction.CALLBACK: (
                 Limit(settings.callbacks_per_hour_session, 3600.0),
                 Limit(settings.callbacks_per_hour_address, 3600.0),
+            ),
+            LimitedAction.POLL: (
+                Limit(settings.polls_per_minute_session, 60.0),
+                Limit(settings.polls_per_minute_address, 60.0),
             ),
         }
 

@@ -100,6 +100,10 @@ class Settings:
     turns_per_minute_address: int = 60
     callbacks_per_hour_session: int = 3
     callbacks_per_hour_address: int = 10
+    # The widget's long polls (officer messages during a handoff): a poll comes back at once on news,
+    # so a busy handoff polls often; a script looping on /events does not get the whole server.
+    polls_per_minute_session: int = 60
+    polls_per_minute_address: int = 1200
     # The networks officers work from: their logins skip the per-account throttle a stranger could trigger.
     console_networks: list[str] = field(default_factory=list)
     # Retention in days of what `minwon purge` deletes besides callback tickets and conversations (whose periods
@@ -158,6 +162,8 @@ class Settings:
             ("MINWON_TURNS_PER_MINUTE_ADDRESS", self.turns_per_minute_address),
             ("MINWON_CALLBACKS_PER_HOUR_SESSION", self.callbacks_per_hour_session),
             ("MINWON_CALLBACKS_PER_HOUR_ADDRESS", self.callbacks_per_hour_address),
+            ("MINWON_POLLS_PER_MINUTE_SESSION", self.polls_per_minute_session),
+            ("MINWON_POLLS_PER_MINUTE_ADDRESS", self.polls_per_minute_address),
         ):
             if value < 1:
                 raise SettingsError(f"{name} must be at least 1, got {value}")
@@ -289,6 +295,8 @@ class Settings:
             turns_per_minute_address=integer("MINWON_TURNS_PER_MINUTE_ADDRESS", 60),
             callbacks_per_hour_session=integer("MINWON_CALLBACKS_PER_HOUR_SESSION", 3),
             callbacks_per_hour_address=integer("MINWON_CALLBACKS_PER_HOUR_ADDRESS", 10),
+            polls_per_minute_session=integer("MINWON_POLLS_PER_MINUTE_SESSION", 60),
+            polls_per_minute_address=integer("MINWON_POLLS_PER_MINUTE_ADDRESS", 1200),
             console_networks=items("MINWON_CONSOLE_NETWORKS"),
             retention_turn_days=integer("MINWON_RETENTION_TURN_DAYS", 0),
             retention_vote_days=integer("MINWON_RETENTION_VOTE_DAYS", 0),
@@ -353,4 +361,6 @@ class Settings:
         env["MINWON_TURNS_PER_MINUTE_ADDRESS"] = str(self.turns_per_minute_address)
         env["MINWON_CALLBACKS_PER_HOUR_SESSION"] = str(self.callbacks_per_hour_session)
         env["MINWON_CALLBACKS_PER_HOUR_ADDRESS"] = str(self.callbacks_per_hour_address)
+        env["MINWON_POLLS_PER_MINUTE_SESSION"] = str(self.polls_per_minute_session)
+        env["MINWON_POLLS_PER_MINUTE_ADDRESS"] = str(self.polls_per_minute_address)
         return env

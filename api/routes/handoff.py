@@ -87,14 +87,22 @@ async def cancel_handoff(body: SessionRequest, tokens: TokensDep, desk: DeskDep)
     return _reply(desk, *await desk.cancel(conversation_id))
 
 
-@router.post("/events", response_model=HandoffReply, responses={401: {}})
+@router.post("/events", response_model=HandoffReply, responses={401: {}, 429: {}})
 async def events(
-    body: EventsRequest, tokens: TokensDep, desk: DeskDep, settings: SettingsDep
+    body: EventsRequest,
+    tokens: TokensDep,
+    desk: DeskDep,
+    settings: SettingsDep,
+    limits: LimitsDep,
+    client: ClientAddress,
 ) -> HandoffReply | JSONResponse:
     """Long poll: officer and system messages after ``after``, waiting up to ``wait`` seconds."""
     conversation_id = _conversation(tokens, body.session)
     if conversation_id is None:
         return _expired()
+    refused = limits.check(LimitedAction.POLL, conversation_id, client)
+    if refused is not None:  # the widget backs off and polls again; nothing is missed (read by message id)
+        return too_many(refused, {"messages": [], "handoff": {}})
     messages, status = await desk.events(conversation_id, body.after, min(body.wait, settings.long_poll_seconds))
     return _reply(desk, status, messages)
 

@@ -67,6 +67,7 @@ def stack_settings(var: Path, **changes: object) -> Settings:
         # for a real crowd (unit-tested with their defaults); per-conversation limits stay as shipped.
         turns_per_minute_address=100_000,
         callbacks_per_hour_address=1_000,
+        polls_per_minute_address=100_000,
     )
     for name, value in changes.items():
         setattr(settings, name, value)

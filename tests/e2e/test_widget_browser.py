@@ -168,28 +168,41 @@ def test_offline_message_is_queued_and_sent_once_on_reconnect(page: Page, stack:
     assert log.get_by_text(hotline, exact=False).count() == 1
 
 
-def test_a_busy_bot_keeps_the_message_and_sends_it_again(page: Page, stack: Stack) -> None:
-    """The server's busy answer (503, ``busy``, Retry-After; unit-tested for real in test_overload.py) is
-    played here once: the resident sees the waiting notice and dots, then the answer, the message once."""
+BUSY_BODY = {"busy": True, "retry_after": 2}
+LIMITED_BODY = {"detail": "메시지를 너무 빠르게 보내고 계십니다.", "retry_after": 2}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "notice"),
+    [(503, BUSY_BODY, "문의가 많아"), (429, LIMITED_BODY, "너무 빠르게")],
+    ids=["busy", "rate-limited"],
+)
+def test_a_refused_message_is_kept_and_sent_again(
+    page: Page, stack: Stack, status: int, body: dict[str, object], notice: str
+) -> None:
+    """The server's "busy" (503) and "too fast" (429) answers, both with Retry-After and nothing stored
+    (unit-tested for real in test_overload.py and test_rate_limits.py), are played here once: the resident
+    reads the notice, then the answer, and the message appears once."""
     from api.degraded import BUSY
 
-    busy_left = [1]
+    refusals_left = [1]
     sent_ids: list[str] = []
 
-    def first_busy(route: Route) -> None:
+    def refuse_once(route: Route) -> None:
         sent_ids.append(json.loads(route.request.post_data or "{}").get("client_id", ""))
-        if busy_left[0]:
-            busy_left[0] -= 1
-            body = {"busy": True, "detail": BUSY, "retry_after": 2}
-            route.fulfill(status=503, headers={"Retry-After": "2"}, content_type="application/json", json=body)
+        if refusals_left[0]:
+            refusals_left[0] -= 1
+            content = {"detail": BUSY, **body}
+            route.fulfill(status=status, headers={"Retry-After": "2"}, content_type="application/json", json=content)
         else:
             route.continue_()
 
     open_widget(page, f"{stack.api_url}/demo/")
-    page.route("**/api/v1/chat", first_busy)
+    page.route("**/api/v1/chat", refuse_once)
     ask(page, "냉장고 버리려면 어떻게 해요")
-    expect(page.get_by_role("status")).to_contain_text("문의가 많아", timeout=15_000)
-    expect(page.locator(".typing")).to_be_visible()  # the waiting dots stay while it waits
+    expect(page.get_by_role("status")).to_contain_text(notice, timeout=15_000)
+    if status == 503:
+        expect(page.locator(".typing")).to_be_visible()  # the waiting dots stay while it waits
     log = page.get_by_role("log")
     hotline = FACTS["appliance.hotline"].value
     expect(log).to_contain_text(hotline, timeout=45_000)

@@ -125,3 +125,17 @@ def test_repeated_callback_requests_are_refused_and_store_one_ticket(
 def test_limits_below_one_are_refused_with_the_variable_name(db: Database) -> None:
     with pytest.raises(SettingsError, match="MINWON_TURNS_PER_MINUTE_SESSION"):
         Settings(turns_per_minute_session=0, load_retriever=False)
+
+
+def test_a_looping_long_poll_is_refused_and_the_messages_still_come(
+    db: Database, rasa: ScriptedRasa, settings: Settings
+) -> None:
+    limited = dataclasses.replace(settings, polls_per_minute_session=3)
+    with handoff_client(limited, db.url, rasa.url) as client:
+        session = chat(client, None, "여권 문의요")[1]["session"]
+        polls = [client.post("/api/v1/events", json={"session": session, "wait": 0}) for _ in range(4)]
+        assert [p.status_code for p in polls] == [200, 200, 200, 429]
+        assert "초 뒤에" in polls[3].json()["detail"] and int(polls[3].headers["retry-after"]) >= 1
+        # Another resident polls as usual; the refused one's messages are read by id next time.
+        other = chat(client, None, "전입신고요")[1]["session"]
+        assert client.post("/api/v1/events", json={"session": other, "wait": 0}).status_code == 200
