@@ -15,12 +15,12 @@ PIP_MAIN := --no-index --find-links $(MINWON_WHEELS)/main
 PIP_RASA := --no-index --find-links $(MINWON_WHEELS)/rasa
 endif
 
-.PHONY: help run test bootstrap envs model index train lint bench audit system-deps node-deps clean bundle offline-check
+.PHONY: help run test bootstrap envs model index train lint bench audit fuzz system-deps node-deps clean bundle offline-check
 
 help:
 	@echo "make run    - set everything up and start the chatbot (prints the demo URL)"
 	@echo "make test   - set everything up and run the whole test suite"
-	@echo "make train | index | lint | bench | audit | clean"
+	@echo "make train | index | lint | bench | audit | fuzz | clean"
 	@echo "make bundle - dist/minwon-offline-<version>-linux-x86_64.tar.gz for a server with no network"
 	@echo "make offline-check - install that bundle inside a loopback-only network namespace and ask a question"
 
@@ -88,6 +88,10 @@ audit: $(VENV)/.installed $(RASA_VENV)/.installed node-deps
 
 bench: bootstrap
 	$(VENV)/bin/python evaluation/bench_latency.py
+
+# schemathesis over the OpenAPI schema (residents' API and the console's JSON API, logged in): no 5xx.
+fuzz: $(VENV)/.installed
+	$(VENV)/bin/python evaluation/fuzz_api.py
 
 # Needs registry access and a finished `make bootstrap node-deps`; see README "County IT".
 bundle: bootstrap node-deps

@@ -44,7 +44,8 @@ from api.knowledge import Knowledge
 from api.messages import MessageRejected, clean_text, officer_words
 from api.settings import Settings
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+# The JSON API (/console/api/…) is documented in the OpenAPI schema; pages and form posts are not.
+router = APIRouter(prefix="/console", tags=["console"])
 LOGIN_CSRF_COOKIE = "minwon_login_csrf"
 STATE_LABELS = {TicketStatus.NEW: "접수", TicketStatus.IN_PROGRESS: "처리 중", TicketStatus.DONE: "완료"}
 OFFICER_MESSAGE_CHARS = 2000
@@ -78,7 +79,7 @@ def _ticket_status(value: str) -> TicketStatus | None:
 
 
 # ---- login / logout ----
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, include_in_schema=False)
 async def login_page(request: Request, settings: SettingsDep, next: str = "/console") -> HTMLResponse:
     token = secrets.token_urlsafe(24)
     response = page(request, "login.html", None, login_csrf=token, next=next, error="")
@@ -88,7 +89,7 @@ async def login_page(request: Request, settings: SettingsDep, next: str = "/cons
     return response
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
 async def login(
     request: Request,
     auth: AuthDep,
@@ -126,7 +127,7 @@ async def login(
     return redirect
 
 
-@router.post("/logout")
+@router.post("/logout", include_in_schema=False)
 async def logout(request: Request, staff: AnyStaffFormCsrf, auth: AuthDep) -> Response:
     await asyncio.to_thread(auth.logout, request.cookies.get(STAFF_COOKIE, ""))
     response = RedirectResponse("/console/login", status_code=303)
@@ -148,7 +149,7 @@ def _queue_item(item: QueueItem, staff: StaffLogin) -> dict[str, Any]:
     }
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, include_in_schema=False)
 async def console_home(request: Request, staff: AnyStaff, desk: DeskDep) -> Response:
     """Officers land on the queue; curators on the knowledge base (they have no desk)."""
     if staff.user.role == Role.CURATOR:
@@ -180,7 +181,7 @@ class Finish(BaseModel):
     how: FinishHow
 
 
-@router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
+@router.get("/handoffs/{handoff_id}", response_class=HTMLResponse, include_in_schema=False)
 async def handoff_page(request: Request, handoff_id: int, staff: DeskStaff, desk: DeskDep) -> HTMLResponse:
     item = await desk.handoff(handoff_id)
     if item is None:
@@ -263,7 +264,7 @@ async def finish(handoff_id: int, body: Finish, staff: DeskStaffCsrf, desk: Desk
 
 
 # ---- callback tickets ----
-@router.get("/tickets", response_class=HTMLResponse)
+@router.get("/tickets", response_class=HTMLResponse, include_in_schema=False)
 async def tickets_page(request: Request, staff: DeskStaff, desk: DeskDep, status: str = "") -> HTMLResponse:
     chosen = _ticket_status(status)
     tickets = await desk.tickets(chosen)
@@ -271,7 +272,7 @@ async def tickets_page(request: Request, staff: DeskStaff, desk: DeskDep, status
     return page(request, "tickets.html", staff, tickets=tickets, status=chosen or "", labels=STATE_LABELS, kst=kst)
 
 
-@router.post("/tickets/{ticket_id}")
+@router.post("/tickets/{ticket_id}", include_in_schema=False)
 async def update_ticket(
     request: Request,
     ticket_id: int,
@@ -291,7 +292,7 @@ async def update_ticket(
 
 
 # ---- audit log (admins) ----
-@router.get("/audit", response_class=HTMLResponse)
+@router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
 async def audit_page(request: Request, staff: AdminStaff, desk: DeskDep) -> HTMLResponse:
     entries = await desk.audit_log(300)
     return page(request, "audit.html", staff, entries=entries, kst=desk.config.hours.timezone)
