@@ -15,11 +15,12 @@ PIP_MAIN := --no-index --find-links $(MINWON_WHEELS)/main
 PIP_RASA := --no-index --find-links $(MINWON_WHEELS)/rasa
 endif
 
-.PHONY: help run test bootstrap envs model index train lint bench audit fuzz system-deps node-deps clean bundle offline-check
+.PHONY: help run test test-slow bootstrap envs model index train lint bench audit fuzz system-deps node-deps clean bundle offline-check
 
 help:
 	@echo "make run    - set everything up and start the chatbot (prints the demo URL)"
 	@echo "make test   - set everything up and run the whole test suite"
+	@echo "make test-slow - the replica, scale-out and upgrade checks (several minutes each)"
 	@echo "make train | index | lint | bench | audit | fuzz | clean"
 	@echo "make bundle - dist/minwon-offline-<version>-linux-x86_64.tar.gz for a server with no network"
 	@echo "make offline-check - install that bundle inside a loopback-only network namespace and ask a question"
@@ -66,8 +67,13 @@ tests/e2e/node/node_modules/.installed: tests/e2e/node/package.json tests/e2e/no
 node-deps: tests/e2e/node/node_modules/.installed
 
 test: bootstrap system-deps node-deps lint
-	$(VENV)/bin/python -m pytest -q -ra --ignore=tests/bot tests
+	$(VENV)/bin/python -m pytest -q -ra -m "not slow" --ignore=tests/bot tests
 	PYTHONPATH=bot:. $(RASA_VENV)/bin/python -m pytest -q -ra -p no:cacheprovider tests/bot
+
+# The checks that start stacks of their own (Rasa and api replicas, the previous release for the upgrade):
+# each several minutes, so kept out of `make test` and run before a release.
+test-slow: bootstrap system-deps node-deps
+	$(VENV)/bin/python -m pytest -q -ra -m slow --ignore=tests/bot tests
 
 ESLINT := tests/e2e/node/node_modules/.bin/eslint -c tests/e2e/node/eslint.config.mjs
 

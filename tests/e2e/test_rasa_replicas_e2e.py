@@ -15,7 +15,7 @@ from api.runner import Stack
 from tests.e2e.conftest import stack_settings
 from tests.e2e.test_chat_e2e import chat, conversation_id, fact
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

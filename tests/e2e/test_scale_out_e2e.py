@@ -16,7 +16,7 @@ from tests.databases import throwaway_postgres
 from tests.e2e.conftest import OFFICER, add_accounts, stack_settings
 from tests.unit.handoff_app import login
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 

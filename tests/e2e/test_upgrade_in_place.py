@@ -42,6 +42,7 @@ from tests.unit.handoff_app import ScriptedRasa
 # The previous release: the last commit before the analytics migration (0003) landed.
 OLD_RELEASE = "ccaf06a"
 OLD_HEAD = "0002_knowledge"
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 # This release's newest migration (read, not written down: every new migration would break the test).
 NEW_HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 EDITED_SUMMARY = "군 정보통신팀이 고친 답변: 주민등록증 재발급은 가까운 읍면사무소에서 신청해 주세요."
