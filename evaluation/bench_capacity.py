@@ -5,7 +5,12 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``off``: no admission queue (every turn goes to Rasa at once; the behaviour before it existed, except
   that a timed-out turn is now answered from retrieval where it can be);
 - ``on``: the default queue (MINWON_RASA_CONCURRENCY, MINWON_RASA_QUEUE, MINWON_RASA_QUEUE_WAIT);
-- ``on2``: the same with two Rasa replicas (MINWON_RASA_REPLICAS=2).
+- ``on2``: the same with two Rasa replicas (MINWON_RASA_REPLICAS=2);
+- ``stock``: ``on`` with Rasa as shipped (MINWON_RASA_STOCK=1: without bot/components/rasa_speedups.py),
+  the baseline of the CPU work.
+
+Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
+a measured ratio, not an impression.
 
 Every simulated resident behaves like the widget: a "busy" 503 is sent again (same client id) after its
 Retry-After; a Rasa-down 503 or any other failure is an error. Questions are drawn from the dev set
@@ -26,11 +31,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,6 +63,7 @@ class Outcome:
     seconds: float  # from the first send to the answer (busy waits included)
     status: str  # answered | degraded | rasa_down | error | gave_up
     busy_retries: int = 0
+    detail: str = ""  # for an error: the HTTP status or the exception's class
 
 
 @dataclass
@@ -84,8 +92,8 @@ async def one_turn(client: httpx.AsyncClient, text: str, session: str | None) ->
             response = await client.post(
                 "/api/v1/chat", json={"session": session, "text": text, "client_id": client_id}
             )
-        except httpx.HTTPError:
-            return Outcome(time.perf_counter() - started, "error", retries), session
+        except httpx.HTTPError as exc:
+            return Outcome(time.perf_counter() - started, "error", retries, type(exc).__name__), session
         body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
         session = body.get("session") or session
         if response.status_code == 503 and body.get("busy"):
@@ -96,8 +104,15 @@ async def one_turn(client: httpx.AsyncClient, text: str, session: str | None) ->
         if response.status_code == 200:
             degraded = any("간단한 방식으로 안내" in m.get("text", "") for m in body.get("messages", []))
             return Outcome(elapsed, "degraded" if degraded else "answered", retries), session
-        return Outcome(elapsed, "rasa_down" if response.status_code == 503 else "error", retries), session
+        status = "rasa_down" if response.status_code == 503 else "error"
+        return Outcome(elapsed, status, retries, str(response.status_code)), session
     return Outcome(time.perf_counter() - started, "gave_up", retries), session
+
+
+def error_counts(outcomes: list[Outcome]) -> Counter[str]:
+    """What each error was (rasa_down, error:500, error:ReadTimeout, gave_up), to tell them apart."""
+    failed = (o for o in outcomes if o.status in ("rasa_down", "error", "gave_up"))
+    return Counter(o.status + (f":{o.detail}" if o.detail else "") for o in failed)
 
 
 def summarise(scenario: str, config: str, offered: float, outcomes: list[Outcome], wall: float) -> Summary:
@@ -115,6 +130,7 @@ def summarise(scenario: str, config: str, offered: float, outcomes: list[Outcome
         p95_ms=round(percentile(times, 0.95), 1),
         achieved_per_s=round(len(outcomes) / wall, 1) if wall else 0.0,
         wall_s=round(wall, 1),
+        notes={f"errors_{kind}": float(n) for kind, n in error_counts(outcomes).items()},
     )
 
 
@@ -169,13 +185,40 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
+    # Rasa's environment is copied from this process's when it starts.
+    os.environ["MINWON_RASA_STOCK"] = "1" if config == "stock" else "0"
     try:
         stack.start()
         stack.wait_ready(timeout=600, say=lambda line: print(line, flush=True))
     except BaseException:
         stack.stop()  # never leave a Rasa behind
         raise
+    finally:
+        os.environ.pop("MINWON_RASA_STOCK", None)
     return stack
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (/proc/PID/stat, clock ticks)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU per turn of each process of the stack over one scenario."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.pids = {name: process.pid for name, process in stack.processes.items()}
+        self.start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per_turn(self, summary: Summary) -> Summary:
+        for name, pid in self.pids.items():
+            spent = cpu_seconds(pid) - self.start[name]
+            summary.notes[f"cpu_{name}_ms_per_turn"] = round(1000 * spent / max(1, summary.turns), 1)
+        return summary
 
 
 async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[Summary]:
@@ -184,16 +227,19 @@ async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[S
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as client:
         for text in pool[:20]:  # warm-up: encoder, Rasa, database
             await one_turn(client, text, None)
-        results = [await burst(client, pool, args.burst, config)]
+        meter = CpuMeter(stack)
+        results = [meter.per_turn(await burst(client, pool, args.burst, config))]
         print_row(results[-1])
-        results.append(await open_loop(client, pool, args.steady_rate, args.seconds, "steady", config))
+        meter = CpuMeter(stack)
+        results.append(meter.per_turn(await open_loop(client, pool, args.steady_rate, args.seconds, "steady", config)))
         print_row(results[-1])
         for rate in args.rates:
-            results.append(await open_loop(client, pool, rate, args.seconds, "stress", config))
+            meter = CpuMeter(stack)
+            results.append(meter.per_turn(await open_loop(client, pool, rate, args.seconds, "stress", config)))
             print_row(results[-1])
     rss = {name: round(rss_mb(process.pid)) for name, process in stack.processes.items()}
     for summary in results:
-        summary.notes = {f"rss_{name}_mb": value for name, value in rss.items()}
+        summary.notes.update({f"rss_{name}_mb": value for name, value in rss.items()})
     print(f"  RSS: {rss}")
     return results
 
@@ -202,9 +248,18 @@ def print_row(s: Summary) -> None:
     print(
         f"  {s.config:3s} {s.scenario:6s} offered {s.offered:6.0f}  turns {s.turns:5d}  answered {s.answered:5d}"
         f"  degraded {s.degraded:4d}  errors {s.errors:4d}  busy-retries {s.busy_retries:5d}"
-        f"  p50 {s.p50_ms:8.1f} ms  p95 {s.p95_ms:8.1f} ms  achieved {s.achieved_per_s:5.1f}/s",
+        f"  p50 {s.p50_ms:8.1f} ms  p95 {s.p95_ms:8.1f} ms  achieved {s.achieved_per_s:5.1f}/s"
+        f"  cpu/turn {cpu_per_turn(s)}  {error_kinds(s)}",
         flush=True,
     )
+
+
+def cpu_per_turn(s: Summary) -> str:
+    return " ".join(f"{k[4:-12]} {v:.0f} ms" for k, v in s.notes.items() if k.startswith("cpu_"))
+
+
+def error_kinds(s: Summary) -> str:
+    return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -213,22 +268,45 @@ def plot(results: list[Summary], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for config, style in (("off", "o--"), ("on", "s-"), ("on2", "^-")):
+    fig, (left, right, cpu) = plt.subplots(1, 3, figsize=(16, 4))
+    for config, style in (("off", "o--"), ("stock", "x:"), ("on", "s-"), ("on2", "^-")):
         rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
         if not rows:
             continue
         offered = [r.offered for r in rows]
-        left.plot(offered, [r.p95_ms / 1000 for r in rows], style, label=f"admission {config}")
-        right.plot(offered, [100 * r.errors / max(1, r.turns) for r in rows], style, label=f"admission {config}")
+        left.plot(offered, [r.p95_ms / 1000 for r in rows], style, label=config)
+        right.plot(offered, [100 * r.errors / max(1, r.turns) for r in rows], style, label=config)
+        per_turn = [sum(v for k, v in r.notes.items() if k.startswith("cpu_")) for r in rows]
+        cpu.plot(offered, per_turn, style, label=config)
     left.axhline(1.5, color="grey", linewidth=0.8, linestyle=":")
     left.set(xlabel="offered turns per second", ylabel="p95 time to answer (s)", title="Latency against load")
     right.set(xlabel="offered turns per second", ylabel="errors (% of turns)", title="Errors against load")
-    for axis in (left, right):
+    cpu.set(xlabel="offered turns per second", ylabel="CPU ms per turn (all processes)", title="CPU per turn")
+    for axis in (left, right, cpu):
         axis.grid(alpha=0.3)
         axis.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+def print_ratios(results: list[Summary]) -> None:
+    by_key = {(r.config, r.scenario, r.offered): r for r in results}
+    for baseline in ("off", "stock"):
+        if not any(r.config == baseline for r in results):
+            continue
+        print(f"\nratios against {baseline} (same run):")
+        for (config, scenario, offered), row in sorted(by_key.items()):
+            base = by_key.get((baseline, scenario, offered))
+            if config in ("off", "stock") or base is None:
+                continue
+            p95 = row.p95_ms / base.p95_ms if base.p95_ms else float("nan")
+            cpu_row = sum(v for k, v in row.notes.items() if k.startswith("cpu_"))
+            cpu_base = sum(v for k, v in base.notes.items() if k.startswith("cpu_"))
+            cpu = cpu_row / cpu_base if cpu_base else float("nan")
+            print(
+                f"  {config:5s} {scenario:6s} {offered:6.0f}: p95 x{p95:.2f}  CPU/turn x{cpu:.2f}"
+                f"  errors {row.errors} vs {base.errors}  achieved {row.achieved_per_s} vs {base.achieved_per_s}/s"
+            )
 
 
 def main() -> None:
@@ -237,7 +315,7 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
-    parser.add_argument("--configs", default="off,on,on2")
+    parser.add_argument("--configs", default="off,stock,on,on2")
     args = parser.parse_args()
     results: list[Summary] = []
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch:
@@ -248,14 +326,7 @@ def main() -> None:
                 results.extend(asyncio.run(measure(stack, config, args)))
             finally:
                 stack.stop()
-    by_key = {(r.config, r.scenario, r.offered): r for r in results}
-    print("\nratios against admission off (same run):")
-    for (config, scenario, offered), on in sorted(by_key.items()):
-        off = by_key.get(("off", scenario, offered))
-        if config == "off" or off is None:
-            continue
-        p95 = on.p95_ms / off.p95_ms if off.p95_ms else float("nan")
-        print(f"  {config:3s} {scenario:6s} {offered:6.0f}: p95 x{p95:.2f}   errors {on.errors} vs {off.errors}")
+    print_ratios(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_capacity.json").write_text(
         json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding="utf-8"
