@@ -2,7 +2,8 @@
 
 Tickets and conversations (with their messages, handoffs, turns and votes) go through the handoff store,
 which keeps open handoffs; this module adds the kinds that can be kept shorter (turns, votes) or that
-live on their own (inbox decisions, audit log, login attempts, expired console logins).
+live on their own (inbox decisions, audit log, login attempts, expired console logins), and Rasa's
+dialogue events when its trackers live in our PostgreSQL database (api.rasa_stores).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from api.console.throttle import LOGIN_FAIL, LOGIN_THROTTLED
@@ -19,6 +20,7 @@ from api.db.models import AuditEntry, InboxAction, StaffLogin, Turn, Vote, utcno
 from api.handoff.config import HandoffConfig
 from api.handoff.store import HandoffStore
 from api.kinds import StoredKind
+from api.rasa_stores import RASA_SCHEMA
 from api.settings import Settings
 
 LOGIN_ATTEMPT_ACTIONS = (LOGIN_FAIL, LOGIN_THROTTLED)
@@ -35,6 +37,12 @@ class RetentionPeriods:
     inbox_actions: int
     audit_log: int
     login_attempts: int
+
+    @property
+    def rasa_events(self) -> int:
+        """Rasa's events hold the turns' masked words (and slots): kept no longer than the turns are (0: kept)."""
+        periods = [days for days in (self.turns, self.conversations) if days]
+        return min(periods) if periods else 0
 
     @classmethod
     def configured(
@@ -81,12 +89,28 @@ def purge(db: Database, periods: RetentionPeriods, dry_run: bool = False) -> dic
             counts[kind] = _count(session, model, condition)
             if not dry_run:
                 session.execute(delete(model).where(condition))
+        counts[StoredKind.RASA_EVENTS] = (
+            _rasa_events(session, _cutoff(now, periods.rasa_events), dry_run) if periods.rasa_events else 0
+        )
         counts.setdefault(StoredKind.TURNS, 0)
         counts.setdefault(StoredKind.VOTES, 0)
         if not dry_run:
             detail = " ".join(f"{kind}={count}" for kind, count in counts.items() if kind not in handed)
             session.add(AuditEntry(actor="system", action="purge.retention", detail=detail))
     return counts
+
+
+def _rasa_events(session: Session, cutoff: datetime, dry_run: bool) -> int:
+    """Rasa's events past the cutoff, by their own time (a float of Unix seconds); none without its table."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0  # with SQLite Rasa keeps its trackers in memory
+    if session.scalar(text("SELECT to_regclass(:name)"), {"name": f"{RASA_SCHEMA}.events"}) is None:
+        return 0  # Rasa never ran on this database (or not with its tracker store here)
+    where, params = "timestamp < :cutoff", {"cutoff": cutoff.timestamp()}
+    found = int(session.scalar(text(f"SELECT count(*) FROM {RASA_SCHEMA}.events WHERE {where}"), params) or 0)  # noqa: S608 - constant names
+    if found and not dry_run:
+        session.execute(text(f"DELETE FROM {RASA_SCHEMA}.events WHERE {where}"), params)  # noqa: S608 - constant names
+    return found
 
 
 def _cutoff(now: datetime, days: int) -> datetime:

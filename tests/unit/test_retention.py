@@ -132,3 +132,36 @@ def test_the_audit_log_cannot_be_configured_below_the_legal_year() -> None:
         Settings.from_env({"MINWON_RETENTION_AUDIT_DAYS": "30"}, with_secret=False)
     with pytest.raises(SettingsError, match="MINWON_RETENTION_TURN_DAYS"):
         Settings.from_env({"MINWON_RETENTION_TURN_DAYS": "-1"}, with_secret=False)
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_rasas_copy_of_the_dialogue_goes_with_the_turns(db: Database) -> None:
+    """Rasa's SQL tracker store (api.rasa_stores) keeps the masked words too: purged by the turn period."""
+    import dataclasses
+
+    from sqlalchemy import text
+
+    from api.handoff.config import HandoffConfig
+    from api.retention import RetentionPeriods, purge
+
+    with db.engine.begin() as connection:  # the table as Rasa 3.6 creates it in its schema
+        connection.execute(text("CREATE SCHEMA rasa"))
+        connection.execute(
+            text(
+                "CREATE TABLE rasa.events (id serial PRIMARY KEY, sender_id varchar(255) NOT NULL, "
+                "type_name varchar(255) NOT NULL, timestamp float, intent_name varchar(255), "
+                "action_name varchar(255), data text)"
+            )
+        )
+        for days in (40, 1):
+            connection.execute(
+                text("INSERT INTO rasa.events (sender_id, type_name, timestamp, data) VALUES ('c', 'user', :t, :d)"),
+                {"t": ago(days).timestamp(), "d": f'{{"text": "여권 재발급 {days}"}}'},
+            )
+    configured = RetentionPeriods.configured(Settings(), HandoffConfig.load(Settings().county_file))
+    periods = dataclasses.replace(configured, turns=30)
+    assert purge(db, periods, dry_run=True)["rasa_events"] == 1
+    assert purge(db, periods)["rasa_events"] == 1
+    with db.engine.connect() as connection:
+        kept = connection.execute(text("SELECT data FROM rasa.events")).scalars().all()
+    assert kept == ['{"text": "여권 재발급 1"}']
