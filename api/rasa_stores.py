@@ -56,8 +56,8 @@ def tracker_store(database_url: str) -> tuple[list[str], dict[str, str]]:
     if url.get_backend_name() != "postgresql":
         return [], {}
     lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql"]
-    if url.host:
-        lines.append(f"  host: {_quoted(url.host)}")
+    if url.host:  # Rasa takes the host from ``url`` (a whole URL there would bypass the rest)
+        lines.append(f"  url: {_quoted(url.host)}")
     if url.port:
         lines.append(f"  port: {int(url.port)}")
     lines.append(f"  db: {_quoted(url.database or '')}")
@@ -88,7 +88,7 @@ def lock_store(redis_url: str, install: str) -> tuple[list[str], dict[str, str]]
     lines = [
         "lock_store:",
         "  type: redis",
-        f"  host: {_quoted(parts.hostname or '127.0.0.1')}",
+        f"  url: {_quoted(parts.hostname or '127.0.0.1')}",  # Rasa's name for the host
         f"  port: {parts.port or 6379}",
         f"  db: {int(database)}",
         # Alphanumeric only (Rasa refuses anything else): two installs on one Redis never share a lock.

@@ -19,11 +19,26 @@ from api.settings import Settings, install_key
 from tests.databases import throwaway_postgres
 
 RASA_PYTHON = Path(__file__).resolve().parents[2] / ".venv-rasa" / "bin" / "python"
-# rasa.shared only (no TensorFlow): the same YAML reader and ${VAR} expansion `rasa run` uses for endpoints.
-READ = (
-    "import json, sys; from rasa.shared.utils.io import read_config_file; "
-    "print(json.dumps(read_config_file(sys.argv[1])))"
-)
+# Rasa builds both stores from the file the way `rasa run` does (the tracker store connects and makes its
+# table), and says where they point.
+READ = """
+import json, sys
+from rasa.core.lock_store import LockStore
+from rasa.core.tracker_store import TrackerStore
+from rasa.utils.endpoints import read_endpoint_config
+tracker = TrackerStore.create(read_endpoint_config(sys.argv[1], "tracker_store"))
+locks = LockStore.create(read_endpoint_config(sys.argv[1], "lock_store"))
+action = read_endpoint_config(sys.argv[1], "action_endpoint")
+redis = locks.red.connection_pool.connection_kwargs
+url = tracker.engine.url
+print(json.dumps({
+    "tracker": [type(tracker).__name__, url.get_backend_name(), url.host, url.port, url.database, url.username,
+                url.password],
+    "locks": [type(locks).__name__, redis["host"], redis["port"], redis["db"], redis["password"], locks.key_prefix],
+    "action": action.url,
+}))
+"""
+WHERES = ("rasa.events", "public.events")
 
 
 def read_as_rasa(path: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -48,26 +63,20 @@ def test_a_postgresql_and_redis_install_gives_rasa_shared_stores(own_var_dir: Pa
         assert stores.shared_trackers and stores.endpoints.is_relative_to(own_var_dir)
         written = stores.endpoints.read_text(encoding="utf-8")
         assert "p@ss:$w0rd" not in written and "s#cret" not in written
-        endpoints = read_as_rasa(stores.endpoints, stores.env)
-        tracker, locks = endpoints["tracker_store"], endpoints["lock_store"]
+        built = read_as_rasa(stores.endpoints, stores.env)
         name = url.rsplit("/", 1)[1]
-        assert (tracker["type"], tracker["dialect"], tracker["db"], tracker["port"]) == (
-            "SQL",
-            "postgresql",
-            name,
-            5432,
-        )
-        assert (tracker["username"], tracker["password"]) == ("postgres", "p@ss:$w0rd")
+        assert built["tracker"] == ["SQLTrackerStore", "postgresql", "127.0.0.1", 5432, name, "postgres", "p@ss:$w0rd"]
         assert stores.env["POSTGRESQL_SCHEMA"] == RASA_SCHEMA
-        assert (locks["type"], locks["db"], locks["password"]) == ("redis", 3, "s#cret")
-        assert locks["key_prefix"].isalnum() and install_key(settings.database_url) in locks["key_prefix"]
-        assert endpoints["action_endpoint"]["url"].endswith("/internal/actions/webhook")  # still there
-        # Rasa refuses to start without its schema; the runner made it (trust auth: the password is not checked).
+        kind, host, port, redis_db, password, prefix = built["locks"]
+        assert (kind, host, port, redis_db, password) == ("RedisLockStore", "127.0.0.1", 6379, 3, "s#cret")
+        assert prefix.startswith("minwon" + install_key(settings.database_url))  # Rasa accepted it as given
+        assert built["action"].endswith("/internal/actions/webhook")  # the action server is still there
+        # Rasa made its table in the schema the runner made for it, not among ours (trust auth: any password).
         db = Database(settings.database_url)
         try:
             with db.engine.connect() as connection:
-                found = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :n"), {"n": RASA_SCHEMA})
-                assert found.first() is not None
+                where = [connection.scalar(text("SELECT to_regclass(:t)::text"), {"t": t}) for t in WHERES]
+                assert where == ["rasa.events", None]
         finally:
             db.dispose()
         prepare(settings, BOT_DIR / "endpoints.yml")  # at the next start the schema is there already
