@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from api.db import Database
 from api.settings import Settings, install_key
@@ -119,6 +120,27 @@ def prepare(settings: Settings, template: Path) -> RasaStores:
     header = "# Written by `minwon run` at every start (api/rasa_stores.py); edit bot/endpoints.yml instead.\n"
     path.write_text(f"{header}{template.read_text(encoding='utf-8').rstrip()}\n\n{sections}\n", encoding="utf-8")
     return RasaStores(path, {**tracker_env, **lock_env}, shared_trackers=bool(tracker))
+
+
+def purge_events(
+    session: Session, *, before: float | None = None, conversation_id: str | None = None, dry_run: bool = False
+) -> int:
+    """Delete Rasa's events older than ``before`` (Unix seconds, Rasa's own timestamps) or of one conversation
+    (its ``sender_id``); returns how many. None to delete without Rasa's table (SQLite: trackers in memory)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    if session.scalar(text("SELECT to_regclass(:name)"), {"name": f"{RASA_SCHEMA}.events"}) is None:
+        return 0  # Rasa never ran on this database with its tracker store here
+    if before is not None:
+        where, params = "timestamp < :before", {"before": before}
+    elif conversation_id is not None:
+        where, params = "sender_id = :sender", {"sender": conversation_id}
+    else:
+        raise ValueError("purge_events needs before or conversation_id")
+    found = int(session.scalar(text(f"SELECT count(*) FROM {RASA_SCHEMA}.events WHERE {where}"), params) or 0)  # noqa: S608 - constant names
+    if found and not dry_run:
+        session.execute(text(f"DELETE FROM {RASA_SCHEMA}.events WHERE {where}"), params)  # noqa: S608 - constant names
+    return found
 
 
 def ensure_schema(database_url: str) -> None:

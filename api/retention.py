@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select, text
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from api.console.throttle import LOGIN_FAIL, LOGIN_THROTTLED
@@ -20,7 +20,7 @@ from api.db.models import AuditEntry, InboxAction, StaffLogin, Turn, Vote, utcno
 from api.handoff.config import HandoffConfig
 from api.handoff.store import HandoffStore
 from api.kinds import StoredKind
-from api.rasa_stores import RASA_SCHEMA
+from api.rasa_stores import purge_events
 from api.settings import Settings
 
 LOGIN_ATTEMPT_ACTIONS = (LOGIN_FAIL, LOGIN_THROTTLED)
@@ -90,7 +90,9 @@ def purge(db: Database, periods: RetentionPeriods, dry_run: bool = False) -> dic
             if not dry_run:
                 session.execute(delete(model).where(condition))
         counts[StoredKind.RASA_EVENTS] = (
-            _rasa_events(session, _cutoff(now, periods.rasa_events), dry_run) if periods.rasa_events else 0
+            purge_events(session, before=_cutoff(now, periods.rasa_events).timestamp(), dry_run=dry_run)
+            if periods.rasa_events
+            else 0
         )
         counts.setdefault(StoredKind.TURNS, 0)
         counts.setdefault(StoredKind.VOTES, 0)
@@ -98,19 +100,6 @@ def purge(db: Database, periods: RetentionPeriods, dry_run: bool = False) -> dic
             detail = " ".join(f"{kind}={count}" for kind, count in counts.items() if kind not in handed)
             session.add(AuditEntry(actor="system", action="purge.retention", detail=detail))
     return counts
-
-
-def _rasa_events(session: Session, cutoff: datetime, dry_run: bool) -> int:
-    """Rasa's events past the cutoff, by their own time (a float of Unix seconds); none without its table."""
-    if session.get_bind().dialect.name != "postgresql":
-        return 0  # with SQLite Rasa keeps its trackers in memory
-    if session.scalar(text("SELECT to_regclass(:name)"), {"name": f"{RASA_SCHEMA}.events"}) is None:
-        return 0  # Rasa never ran on this database (or not with its tracker store here)
-    where, params = "timestamp < :cutoff", {"cutoff": cutoff.timestamp()}
-    found = int(session.scalar(text(f"SELECT count(*) FROM {RASA_SCHEMA}.events WHERE {where}"), params) or 0)  # noqa: S608 - constant names
-    if found and not dry_run:
-        session.execute(text(f"DELETE FROM {RASA_SCHEMA}.events WHERE {where}"), params)  # noqa: S608 - constant names
-    return found
 
 
 def _cutoff(now: datetime, days: int) -> datetime:

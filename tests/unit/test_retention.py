@@ -143,21 +143,9 @@ def test_rasas_copy_of_the_dialogue_goes_with_the_turns(db: Database) -> None:
 
     from api.handoff.config import HandoffConfig
     from api.retention import RetentionPeriods, purge
+    from tests.databases import add_rasa_events
 
-    with db.engine.begin() as connection:  # the table as Rasa 3.6 creates it in its schema
-        connection.execute(text("CREATE SCHEMA rasa"))
-        connection.execute(
-            text(
-                "CREATE TABLE rasa.events (id serial PRIMARY KEY, sender_id varchar(255) NOT NULL, "
-                "type_name varchar(255) NOT NULL, timestamp float, intent_name varchar(255), "
-                "action_name varchar(255), data text)"
-            )
-        )
-        for days in (40, 1):
-            connection.execute(
-                text("INSERT INTO rasa.events (sender_id, type_name, timestamp, data) VALUES ('c', 'user', :t, :d)"),
-                {"t": ago(days).timestamp(), "d": f'{{"text": "여권 재발급 {days}"}}'},
-            )
+    add_rasa_events(db.engine, [("c", ago(days).timestamp(), f'{{"text": "여권 재발급 {days}"}}') for days in (40, 1)])
     configured = RetentionPeriods.configured(Settings(), HandoffConfig.load(Settings().county_file))
     periods = dataclasses.replace(configured, turns=30)
     assert purge(db, periods, dry_run=True)["rasa_events"] == 1
