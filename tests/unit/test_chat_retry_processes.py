@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.admission import Admission
 from api.app import create_app
 from api.db import Database
 from api.handoff.store import AlreadyStored, HandoffStore
@@ -131,3 +132,22 @@ def test_two_processes_storing_the_same_message_at_once_store_it_once(db: Databa
         handoff.db.dispose()
     assert sorted(outcomes) == ["already:전입신고 기한", "stored"]
     assert resident_messages(db) == ["처음", "전입신고 기한"]
+
+
+def test_a_busy_answer_is_not_kept_the_retry_is_a_new_try_on_any_process(
+    db: Database, rasa: ScriptedRasa, settings: Settings
+) -> None:
+    with two_processes(settings, db, rasa) as (one, other):
+        token = post(one, None, "안녕하세요", "hello")["session"]
+        full = Admission(active=1, max_waiting=0, max_wait=0.0)
+        full.active = 1  # every place with Rasa taken, no waiting room
+        one.app.state.services.chat.admission = full  # type: ignore[attr-defined]
+        busy = one.post("/api/v1/chat", json={"session": token, "text": "음", "client_id": "busy-1"})
+        assert busy.status_code == 503 and busy.json()["busy"] is True
+        assert resident_messages(db) == ["안녕하세요"]  # nothing stored: the widget sends it again
+        answered = post(other, token, "음", "busy-1")
+        assert answered["messages"][0]["text"] == "여권은 민원실에서 신청하실 수 있습니다."
+        full.active = 0
+        assert post(one, token, "음", "busy-1")["messages"] == answered["messages"]  # from the database now
+        assert rasa.received == ["안녕하세요", "음"]
+    assert resident_messages(db) == ["안녕하세요", "음"]
