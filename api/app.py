@@ -53,6 +53,7 @@ STORAGE_DOWN = (
     "지금 시스템 점검으로 잠시 메시지를 받을 수 없습니다. 보내신 메시지는 잠시 후 자동으로 다시 보내 드립니다."
 )
 STORAGE_RETRY_SECONDS = 5
+REPLAY_MARGIN_SECONDS = 2.0
 log = logging.getLogger("minwon.api")
 
 
@@ -78,7 +79,18 @@ def build_services(settings: Settings) -> Services:
         db=db,
         desk=desk,
         auth=StaffAuth(db),
-        chat=ChatService(rasa, desk, county, settings.max_message_chars, metrics, admission, knowledge),
+        chat=ChatService(
+            rasa,
+            desk,
+            county,
+            settings.max_message_chars,
+            metrics,
+            admission,
+            knowledge,
+            # A first try stores the words once it has its place with Rasa: what is left is Rasa's
+            # timeout and storing the answer, so a retry on another process waits that and a little more.
+            replay_wait=settings.rasa_timeout + REPLAY_MARGIN_SECONDS,
+        ),
         knowledge=knowledge,
         actions=actions.build_executor(knowledge.current),
         kb=kb,

@@ -19,7 +19,7 @@ from api.admission import Admission, Saturated
 from api.degraded import BUSY, NOTE, DegradedReason, DegradedReply, DegradedResponder
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
-from api.handoff.store import Status, StoredMessage, TurnRecord
+from api.handoff.store import AlreadyStored, EarlierMessage, Replay, Status, StoredMessage, TurnRecord
 from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome, TurnResultKind
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
@@ -140,10 +140,22 @@ def turn_record(shaped: ShapedReply) -> TurnRecord:
     return record
 
 
+def replayed(replay: Replay) -> TurnResult:
+    """The first try's answer again, as it was given (the handoff status of that moment included)."""
+    return TurnResult(
+        messages=[BotMessage.from_stored(m) for m in replay.messages],
+        handoff=replay.handoff,
+        rasa_down=replay.rasa_down,
+        degraded=replay.degraded,
+    )
+
+
 class ChatService:
     # Replies remembered per (conversation, client message id), so a widget that
     # retries after a lost response gets the same answer and Rasa sees the
-    # message once: nothing lost, nothing duplicated.
+    # message once: nothing lost, nothing duplicated. This is the fast path of
+    # one process; the database (the message's client id and stored answer) is
+    # the truth when the retry reaches another api process.
     REPLAY_CACHE = 5000
 
     def __init__(
@@ -155,6 +167,7 @@ class ChatService:
         metrics: Metrics | None = None,
         admission: Admission | None = None,
         knowledge: Knowledge | None = None,
+        replay_wait: float = 5.0,
     ) -> None:
         self.rasa = rasa
         self.county = county
@@ -165,6 +178,8 @@ class ChatService:
         self.admission = admission or Admission(active=1_000_000, max_waiting=0, max_wait=0.0)
         self.knowledge = knowledge
         self.degraded = DegradedResponder()
+        # How long a retry waits for the answer of a first try another process is running (or that died).
+        self.replay_wait = replay_wait
         self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[TurnResult]] = {}
 
@@ -194,7 +209,7 @@ class ChatService:
     async def _once(self, conversation_id: str, raw_text: object, client_id: str | None) -> TurnResult:
         """One answer per (conversation, client message id), also while the first try still runs."""
         if not client_id:
-            return await self._turn(conversation_id, raw_text)
+            return await self._turn(conversation_id, self._words(raw_text))
         key = (conversation_id, client_id[:64])
         if key in self._replies:
             return self._replies[key]
@@ -203,7 +218,7 @@ class ChatService:
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._turn(conversation_id, raw_text)
+            result = await self._first_or_again(conversation_id, raw_text, key[1])
         except Exception as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unawaited future does not warn
@@ -218,15 +233,64 @@ class ChatService:
             self._replies.popitem(last=False)
         return result
 
-    async def _turn(self, conversation_id: str, raw_text: object) -> TurnResult:
-        text = mask_pii(clean_text(raw_text, self.max_chars))
+    async def _first_or_again(self, conversation_id: str, raw_text: object, client_id: str) -> TurnResult:
+        """A message another api process may have stored already: the answer stored for it, else a turn."""
+        text = self._words(raw_text)
+        earlier = await self.desk.earlier_message(conversation_id, client_id)
+        if earlier is None:
+            try:
+                result = await self._turn(conversation_id, text, client_id)
+            except AlreadyStored as first:  # another process stored the same message a moment ago
+                earlier = first.earlier
+            else:
+                await self._keep(conversation_id, client_id, result)
+                return result
+        replay = earlier.replay or await self.desk.wait_for_replay(conversation_id, client_id, self.replay_wait)
+        if replay is not None:
+            return replayed(replay)
+        # The first try died mid-turn (or is stuck): answer it here, without storing the words a second time.
+        log.warning("retry of an unanswered message conversation=%s: answering it again", conversation_id[:8])
+        result = await self._turn(conversation_id, text, client_id, earlier)
+        await self._keep(conversation_id, client_id, result)
+        return result
+
+    def _words(self, raw_text: object) -> str:
+        """What is stored and sent to Rasa: checked (MessageRejected), cleaned and PII-masked."""
+        return mask_pii(clean_text(raw_text, self.max_chars))
+
+    async def _keep(self, conversation_id: str, client_id: str, result: TurnResult) -> None:
+        if result.busy:  # nothing was stored: the same message sent again is a new try
+            return
+        replay = Replay(
+            message_ids=[m.id for m in result.messages if m.id is not None],
+            handoff=result.handoff,
+            rasa_down=result.rasa_down,
+            degraded=result.degraded,
+        )
+        await self.desk.record_replay(conversation_id, client_id, replay)
+
+    async def _resident(
+        self, conversation_id: str, text: str, client_id: str | None, earlier: EarlierMessage | None
+    ) -> tuple[StoredMessage, Status]:
+        """Store the resident's words, unless an earlier try of the same message did."""
+        if earlier is not None:
+            return earlier.message, await self.desk.status(conversation_id)
+        return await self.desk.record_resident(conversation_id, text, client_id)
+
+    async def _turn(
+        self,
+        conversation_id: str,
+        text: str,
+        client_id: str | None = None,
+        earlier: EarlierMessage | None = None,
+    ) -> TurnResult:
         log.info("turn conversation=%s text=%r", conversation_id[:8], text[:200])
         if (await self.desk.status(conversation_id)).state is not DeskState.BOT:
-            return await self._held(conversation_id, text)
+            return await self._held(conversation_id, text, client_id, earlier)
         try:
             async with self.admission.slot():
                 # Stored before Rasa is asked, so nothing a resident typed is lost if it fails.
-                said, status = await self.desk.record_resident(conversation_id, text)
+                said, status = await self._resident(conversation_id, text, client_id, earlier)
                 if status.state is not DeskState.BOT:
                     return TurnResult(messages=[], handoff=self.desk.public_status(status))
                 try:
@@ -235,14 +299,16 @@ class ChatService:
                     log.error("rasa unavailable: %s", exc)
                     raw = None
         except Saturated as busy:
-            return await self._busy(conversation_id, text, busy)
+            return await self._busy(conversation_id, text, busy, client_id, earlier)
         if raw is None:
             return await self._without_rasa(conversation_id, text, said)
         return await self._answer(conversation_id, said, shape_replies(raw), status)
 
-    async def _held(self, conversation_id: str, text: str) -> TurnResult:
+    async def _held(
+        self, conversation_id: str, text: str, client_id: str | None, earlier: EarlierMessage | None
+    ) -> TurnResult:
         """An officer owns the conversation (or the resident waits for one): store and deliver only."""
-        _, status = await self.desk.record_resident(conversation_id, text)
+        _, status = await self._resident(conversation_id, text, client_id, earlier)
         return TurnResult(messages=[], handoff=self.desk.public_status(status))
 
     async def _answer(
@@ -267,13 +333,20 @@ class ChatService:
             stored.extend(BotMessage.from_stored(m) for m in notices)
         return TurnResult(messages=stored, handoff=self.desk.public_status(status))
 
-    async def _busy(self, conversation_id: str, text: str, busy: Saturated) -> TurnResult:
+    async def _busy(
+        self,
+        conversation_id: str,
+        text: str,
+        busy: Saturated,
+        client_id: str | None = None,
+        earlier: EarlierMessage | None = None,
+    ) -> TurnResult:
         """Rasa's queue is full: a direct FAQ answer from retrieval, else "please wait" (nothing stored)."""
         reply = await self.degraded.reply(text, self._retriever(), DegradedReason.BUSY, only_answers=True)
         if reply is None:
             message = BotMessage(text=BUSY, sender=Sender.SYSTEM)
             return TurnResult(messages=[message], busy=True, retry_after=busy.retry_after)
-        said, status = await self.desk.record_resident(conversation_id, text)
+        said, status = await self._resident(conversation_id, text, client_id, earlier)
         if status.state is not DeskState.BOT:
             return TurnResult(messages=[], handoff=self.desk.public_status(status))
         return await self._degraded(conversation_id, said, reply, status)

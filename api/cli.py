@@ -394,6 +394,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         f"{counts[StoredKind.AUDIT_LOG]} audit entries older than {periods.audit_log} days",
         f"{counts[StoredKind.LOGIN_ATTEMPTS]} failed logins older than {periods.login_attempts} days",
         f"{counts[StoredKind.STAFF_SESSIONS]} expired console logins",
+        f"{counts[StoredKind.RASA_EVENTS]} Rasa dialogue events older than {periods.rasa_events} days",
     ]
     for line in lines:
         print(f"[purge] {verb} {line}")

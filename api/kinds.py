@@ -176,3 +176,4 @@ class StoredKind(StrEnum):
     AUDIT_LOG = "audit_log"
     LOGIN_ATTEMPTS = "login_attempts"
     STAFF_SESSIONS = "staff_sessions"  # expired console logins
+    RASA_EVENTS = "rasa_events"  # Rasa's own copy of the dialogue (its tracker store in PostgreSQL)

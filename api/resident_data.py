@@ -21,6 +21,7 @@ from api.db import Database
 from api.db.models import AuditEntry, Conversation, Handoff, Message, Ticket, Turn, Vote
 from api.kinds import OPEN_HANDOFF_STATES, Sender
 from api.privacy import mask_pii
+from api.rasa_stores import purge_events
 
 MIN_QUERY_CHARS = 2
 MIN_ID_CHARS = 8  # a shorter id prefix would match strangers' conversations
@@ -185,6 +186,8 @@ class ResidentData:
                 counts[name] = int(session.scalar(select(func.count()).select_from(model).where(mine)) or 0)
                 session.execute(delete(model).where(mine))
             session.execute(delete(Conversation).where(Conversation.id == conversation_id))
+            # Rasa's copy of the dialogue, when its trackers are in our PostgreSQL (api.rasa_stores).
+            counts["rasa_events"] = purge_events(session, conversation_id=conversation_id)
             detail = " ".join(f"{name}={count}" for name, count in counts.items())
             session.add(
                 AuditEntry(actor=actor, action="privacy.delete", target=_target(conversation_id), detail=detail)

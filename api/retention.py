@@ -2,7 +2,8 @@
 
 Tickets and conversations (with their messages, handoffs, turns and votes) go through the handoff store,
 which keeps open handoffs; this module adds the kinds that can be kept shorter (turns, votes) or that
-live on their own (inbox decisions, audit log, login attempts, expired console logins).
+live on their own (inbox decisions, audit log, login attempts, expired console logins), and Rasa's
+dialogue events when its trackers live in our PostgreSQL database (api.rasa_stores).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from api.db.models import AuditEntry, InboxAction, StaffLogin, Turn, Vote, utcno
 from api.handoff.config import HandoffConfig
 from api.handoff.store import HandoffStore
 from api.kinds import StoredKind
+from api.rasa_stores import purge_events
 from api.settings import Settings
 
 LOGIN_ATTEMPT_ACTIONS = (LOGIN_FAIL, LOGIN_THROTTLED)
@@ -35,6 +37,12 @@ class RetentionPeriods:
     inbox_actions: int
     audit_log: int
     login_attempts: int
+
+    @property
+    def rasa_events(self) -> int:
+        """Rasa's events hold the turns' masked words (and slots): kept no longer than the turns are (0: kept)."""
+        periods = [days for days in (self.turns, self.conversations) if days]
+        return min(periods) if periods else 0
 
     @classmethod
     def configured(
@@ -81,6 +89,11 @@ def purge(db: Database, periods: RetentionPeriods, dry_run: bool = False) -> dic
             counts[kind] = _count(session, model, condition)
             if not dry_run:
                 session.execute(delete(model).where(condition))
+        counts[StoredKind.RASA_EVENTS] = (
+            purge_events(session, before=_cutoff(now, periods.rasa_events).timestamp(), dry_run=dry_run)
+            if periods.rasa_events
+            else 0
+        )
         counts.setdefault(StoredKind.TURNS, 0)
         counts.setdefault(StoredKind.VOTES, 0)
         if not dry_run:

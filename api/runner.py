@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from api.messages import frame_bytes_limit
+from api.rasa_stores import RasaStores, prepare
 from api.settings import Settings
 from faq.paths import REPO_ROOT
 
@@ -115,6 +116,7 @@ class Stack:
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     action_token: str = field(default_factory=lambda: secrets.token_hex(24))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _stores: RasaStores | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.log_dir is None:
@@ -188,6 +190,13 @@ class Stack:
         for replica in range(self.settings.api_replicas):
             self.start_api(replica)
 
+    @property
+    def rasa_stores(self) -> RasaStores:
+        """Rasa's endpoints file: trackers in PostgreSQL and locks in Redis when the install has them."""
+        if self._stores is None:
+            self._stores = prepare(self.settings, BOT_DIR / "endpoints.yml")
+        return self._stores
+
     def start_rasa(self, replica: int = 0) -> None:
         # Rasa runs the bot's actions in an api process: replica i uses api process i mod N (behind
         # nginx, point every replica at the internal upstream instead; see deploy/README.md).
@@ -207,11 +216,11 @@ class Stack:
                 "-m",
                 str(trained_model()),
                 "--endpoints",
-                "endpoints.yml",
+                str(self.rasa_stores.endpoints),
                 "--credentials",
                 "credentials.yml",
             ],
-            rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token}),
+            rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token, **self.rasa_stores.env}),
             BOT_DIR,
         )
 

@@ -6,6 +6,7 @@ tests build one directly instead of patching the environment.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -38,6 +39,11 @@ def normalise_database_url(url: str, var: Path) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def install_key(database_url: str) -> str:
+    """This install's name on a shared Redis: processes on one database share it, another install does not."""
+    return hashlib.blake2b(database_url.encode(), digest_size=6).hexdigest()
 
 
 def redact_url(url: str) -> str:

@@ -31,6 +31,7 @@ DELETED_LABELS = {
     "votes": "평가",
     "tickets": "전화 상담 요청",
     "handoffs": "상담 연결",
+    "rasa_events": "챗봇 대화 상태(Rasa)",
 }
 
 

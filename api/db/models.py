@@ -82,7 +82,11 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # One stored message per widget message, however many api processes its retries reach.
+        Index("ux_messages_conversation_id_client_id", "conversation_id", "client_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -91,6 +95,10 @@ class Message(Base):
     buttons: Mapped[dict[str, Any] | None]
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A resident message's id from the widget (its retries carry the same one); None for the other senders.
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    # How the first try of that message was answered (reply ids, handoff status, flags), for its retries.
+    replay: Mapped[dict[str, Any] | None]
 
 
 class Handoff(Base):

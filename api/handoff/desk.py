@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from api.db.models import AuditEntry, Ticket, User, utcnow
 from api.handoff import texts
 from api.handoff.config import HandoffConfig
 from api.handoff.hub import QUEUE, Hub, conversation_topic
-from api.handoff.store import Buttons, HandoffStore, QueueItem, Status, StoredMessage, TurnRecord
+from api.handoff.store import (
+    Buttons,
+    EarlierMessage,
+    HandoffStore,
+    QueueItem,
+    Replay,
+    Status,
+    StoredMessage,
+    TurnRecord,
+)
 from api.kinds import DeskState, FinishHow, HandoffReason, HandoffState, Sender, TicketStatus
 from api.privacy import mask_pii
 
@@ -23,6 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minwon.handoff")
 RESIDENT_EVENT_SENDERS = (Sender.OFFICER, Sender.SYSTEM)
+# A retry waiting for its first try's answer on another process reads the database this often: plain
+# polling, because the answer is marked after the replies' wake-up and a retry is rare.
+REPLAY_POLL_SECONDS = 0.2
 
 
 class HandoffDesk:
@@ -64,11 +77,34 @@ class HandoffDesk:
         self._announce(conversation_id, queue=queue_changed or sender is Sender.RESIDENT)
         return message
 
-    async def record_resident(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
-        """Store the resident's message; returns it and the handoff status that decides who answers."""
-        message, status = await asyncio.to_thread(self._store.add_resident_message, conversation_id, text)
+    async def record_resident(
+        self, conversation_id: str, text: str, client_id: str | None = None
+    ) -> tuple[StoredMessage, Status]:
+        """Store the resident's message; returns it and the handoff status that decides who answers.
+
+        Raises AlreadyStored if another try of the same widget message (``client_id``) stored it first."""
+        message, status = await asyncio.to_thread(self._store.add_resident_message, conversation_id, text, client_id)
         self._announce(conversation_id, queue=status.state is DeskState.WAITING)
         return message, status
+
+    async def earlier_message(self, conversation_id: str, client_id: str) -> EarlierMessage | None:
+        return await asyncio.to_thread(self._store.earlier_message, conversation_id, client_id)
+
+    async def record_replay(self, conversation_id: str, client_id: str, replay: Replay) -> None:
+        """Keep how this message was answered, for its retries on any api process."""
+        await asyncio.to_thread(self._store.record_replay, conversation_id, client_id, replay)
+
+    async def wait_for_replay(self, conversation_id: str, client_id: str, timeout: float) -> Replay | None:
+        """The answer another try of this message stores (whichever process runs it); None after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            earlier = await self.earlier_message(conversation_id, client_id)
+            if earlier is not None and earlier.replay is not None:
+                return earlier.replay
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await asyncio.sleep(min(REPLAY_POLL_SECONDS, remaining))
 
     async def record_bot_turn(
         self,

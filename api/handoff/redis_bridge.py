@@ -11,7 +11,6 @@ against the same numbers on another.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import secrets
@@ -20,6 +19,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from api.handoff.hub import Hub
+from api.settings import install_key
 
 log = logging.getLogger("minwon.redis")
 CHANNEL = "minwon:wake:{install}"
@@ -31,8 +31,7 @@ class RedisBridge:
         self.url = url
         self.hub = hub
         # Processes sharing a database share a channel; another install on the same Redis is not woken.
-        install = hashlib.blake2b(database_url.encode(), digest_size=6).hexdigest()
-        self.channel = CHANNEL.format(install=install)
+        self.channel = CHANNEL.format(install=install_key(database_url))
         self.origin = secrets.token_hex(8)  # our own messages come back too: skip them
         self.connected = asyncio.Event()
         self._client: redis.Redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=None)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import Database
@@ -86,6 +87,37 @@ class TurnRecord:
 
 
 @dataclass
+class Replay:
+    """How the first try of a resident message was answered: given again to its retries, on any api process."""
+
+    message_ids: list[int]
+    handoff: dict[str, Any]
+    rasa_down: bool = False
+    degraded: bool = False
+    messages: list[StoredMessage] = field(default_factory=list)  # the replies themselves, when read back
+
+    def stored(self) -> dict[str, Any]:
+        flags = {"rasa_down": self.rasa_down, "degraded": self.degraded}
+        return {"ids": self.message_ids, "handoff": self.handoff, **flags}
+
+
+@dataclass
+class EarlierMessage:
+    """A resident message stored before under the same client id, and its answer once there is one."""
+
+    message: StoredMessage
+    replay: Replay | None
+
+
+class AlreadyStored(Exception):  # not an error: another try of the message was first
+    """The resident message with this client id was stored a moment ago (a retry on another process)."""
+
+    def __init__(self, earlier: EarlierMessage) -> None:
+        super().__init__(f"message {earlier.message.id} has this client id")
+        self.earlier = earlier
+
+
+@dataclass
 class QueueItem:
     handoff_id: int
     conversation_id: str
@@ -140,6 +172,7 @@ class HandoffStore:
         text: str,
         buttons: Buttons | None = None,
         officer: User | None = None,
+        client_id: str | None = None,
     ) -> StoredMessage:
         conversation = self._conversation(session, conversation_id)
         conversation.updated_at = utcnow()
@@ -149,6 +182,7 @@ class HandoffStore:
             text=text,
             buttons={"items": buttons} if buttons else None,
             officer_id=officer.id if officer else None,
+            client_id=client_id,
         )
         session.add(message)
         session.flush()
@@ -224,15 +258,67 @@ class HandoffStore:
             session.flush()
             return vote.id
 
-    def add_resident_message(self, conversation_id: str, text: str) -> tuple[StoredMessage, Status]:
+    def add_resident_message(
+        self, conversation_id: str, text: str, client_id: str | None = None
+    ) -> tuple[StoredMessage, Status]:
         """Store what the resident typed and say who answers it (bot or officer), in one transaction.
-        A message for the officer is also counted as a held turn here."""
+        A message for the officer is also counted as a held turn here.
+
+        Raises AlreadyStored when a message with this ``client_id`` is there already: two api
+        processes storing the same retried message at once end with one row (the unique index)."""
+        try:
+            return self._add_resident(conversation_id, text, client_id)
+        except IntegrityError:
+            if client_id is None:
+                raise
+            earlier = self.earlier_message(conversation_id, client_id)
+            if earlier is not None:
+                raise AlreadyStored(earlier) from None
+            # Not the client id: the conversation's first message, its row created by another process at
+            # the same moment. It exists now.
+            return self._add_resident(conversation_id, text, client_id)
+
+    def _add_resident(self, conversation_id: str, text: str, client_id: str | None) -> tuple[StoredMessage, Status]:
         with self.db.session() as session:
-            message = self._add(session, conversation_id, Sender.RESIDENT, text)
+            message = self._add(session, conversation_id, Sender.RESIDENT, text, client_id=client_id)
             status = self._status(session, self._open_handoff(session, conversation_id))
             if status.state is not DeskState.BOT:
                 self._record_turn(session, conversation_id, message.id, TurnRecord(TurnOutcome.HELD))
             return message, status
+
+    def earlier_message(self, conversation_id: str, client_id: str) -> EarlierMessage | None:
+        """The resident message stored under ``client_id``, with the answer its first try stored (if any yet)."""
+        with self.db.session() as session:
+            message = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+            ).first()
+            if message is None:
+                return None
+            return EarlierMessage(_stored(message), self._replay(session, conversation_id, message.replay))
+
+    @staticmethod
+    def _replay(session: Session, conversation_id: str, stored: dict[str, Any] | None) -> Replay | None:
+        if stored is None:
+            return None
+        ids = [int(i) for i in stored.get("ids", [])]
+        query = select(Message, User.display_name).outerjoin(User, Message.officer_id == User.id)
+        rows = session.execute(query.where(Message.conversation_id == conversation_id, Message.id.in_(ids))).all()
+        found = {message.id: _stored(message, author) for message, author in rows}
+        return Replay(
+            message_ids=ids,
+            handoff=dict(stored.get("handoff") or {}),
+            rasa_down=bool(stored.get("rasa_down")),
+            degraded=bool(stored.get("degraded")),
+            messages=[found[i] for i in ids if i in found],  # a reply purged since is not made up
+        )
+
+    def record_replay(self, conversation_id: str, client_id: str, replay: Replay) -> None:
+        with self.db.session() as session:
+            session.execute(
+                update(Message)
+                .where(Message.conversation_id == conversation_id, Message.client_id == client_id)
+                .values(replay=replay.stored())
+            )
 
     def messages(
         self, conversation_id: str, after: int = 0, senders: tuple[Sender, ...] | None = None, limit: int = 500

@@ -123,3 +123,22 @@ def test_a_conversation_with_an_open_handoff_is_not_deleted(db: Database, app: T
     refused = app.post(f"/console/privacy/conversations/{waiting}/delete", data={"csrf": csrf})
     assert refused.status_code == 409 and "상담이 끝난 뒤 삭제해 주세요" in refused.text
     assert count(db, Message, waiting) > 0
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_deleting_a_conversation_deletes_rasas_copy_of_it_too(db: Database) -> None:
+    """With Rasa's trackers in our PostgreSQL (api.rasa_stores) the resident's words are there as well."""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from api.kinds import Sender
+    from api.resident_data import ResidentData
+    from tests.databases import add_rasa_events
+
+    HandoffStore(db).add_message("conv-erase", Sender.RESIDENT, "여권 재발급 문의")
+    add_rasa_events(db.engine, [("conv-erase", 1.0, '{"text": "여권 재발급 문의"}'), ("conv-keep", 1.0, "{}")])
+    counts = asyncio.run(ResidentData(db).erase("conv-erase", "root"))
+    assert counts["rasa_events"] == 1 and counts["messages"] == 1
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT sender_id FROM rasa.events")).scalars().all() == ["conv-keep"]

@@ -132,3 +132,24 @@ def test_the_audit_log_cannot_be_configured_below_the_legal_year() -> None:
         Settings.from_env({"MINWON_RETENTION_AUDIT_DAYS": "30"}, with_secret=False)
     with pytest.raises(SettingsError, match="MINWON_RETENTION_TURN_DAYS"):
         Settings.from_env({"MINWON_RETENTION_TURN_DAYS": "-1"}, with_secret=False)
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_rasas_copy_of_the_dialogue_goes_with_the_turns(db: Database) -> None:
+    """Rasa's SQL tracker store (api.rasa_stores) keeps the masked words too: purged by the turn period."""
+    import dataclasses
+
+    from sqlalchemy import text
+
+    from api.handoff.config import HandoffConfig
+    from api.retention import RetentionPeriods, purge
+    from tests.databases import add_rasa_events
+
+    add_rasa_events(db.engine, [("c", ago(days).timestamp(), f'{{"text": "여권 재발급 {days}"}}') for days in (40, 1)])
+    configured = RetentionPeriods.configured(Settings(), HandoffConfig.load(Settings().county_file))
+    periods = dataclasses.replace(configured, turns=30)
+    assert purge(db, periods, dry_run=True)["rasa_events"] == 1
+    assert purge(db, periods)["rasa_events"] == 1
+    with db.engine.connect() as connection:
+        kept = connection.execute(text("SELECT data FROM rasa.events")).scalars().all()
+    assert kept == ['{"text": "여권 재발급 1"}']
