@@ -37,10 +37,10 @@ from faq.retriever import Candidates, Retriever
 
 GRID: dict[str, list[Any]] = {
     "bm25_share": [0.02, 0.04, 0.08],
-    "confident_similarity": [0.88, 0.89, 0.90, 0.91, 0.92, 0.93],
+    "confident_similarity": [0.88, 0.89, 0.90, 0.91, 0.915, 0.92, 0.925, 0.93, 0.94],
     "rerank_tolerance": [0.0, 0.01, 0.02],
-    "agreement_similarity": [0.86, 0.88, 0.89],
-    "agreement_bm25_lead": [1.2, 1.5, 2.0],
+    "agreement_similarity": [0.86, 0.87, 0.88, 0.89, 0.90],
+    "agreement_bm25_lead": [1.2, 1.5, 1.75, 2.0, 2.5],
     "in_scope_similarity": [0.86, 0.87, 0.88],
     "in_scope_alone": [0.92, 0.93, 0.94],
     "max_uncovered": [1.0, 1.5, 2.0, 3.0, 4.0],
