@@ -129,18 +129,28 @@ def run_all(api_url: str, convos: list[Convo], say: Any = print) -> list[ConvoRe
     return results
 
 
+def copy_built_index(root: Path, dest: Path) -> Path:
+    """The current index and the embedding cache of ``root``, copied to ``dest`` (a throwaway var)."""
+    built = (root / "current").resolve()
+    if not built.is_dir():
+        raise RuntimeError(f"no built index at {root}; run `minwon index build`")
+    shutil.copytree(built, dest / built.name)
+    (dest / "current").symlink_to(built.name)
+    # The api builds its own release from the throwaway database at start-up; without the phrasing
+    # vectors it re-embeds every phrasing (about ten minutes on two cores) before the first turn.
+    cache = root / "embeddings"
+    if cache.is_dir():
+        shutil.copytree(cache, dest / "embeddings")
+    return dest
+
+
 @contextmanager
 def own_stack(settings: Settings, say: Any = print) -> Iterator[str]:
     """Rasa + api for the run only: free ports, a throwaway SQLite database and a copy of the built index
     (test conversations and handoffs never reach the county's database), the live-chat desk open."""
     with tempfile.TemporaryDirectory(prefix="minwon-convo-") as tmp:
         var = Path(tmp)
-        built = (settings.index_root / "current").resolve()
-        if not built.is_dir():
-            raise RuntimeError(f"no built index at {settings.index_root}; run `minwon index build`")
-        index = var / "index"
-        shutil.copytree(built, index / built.name)
-        (index / "current").symlink_to(built.name)
+        index = copy_built_index(settings.index_root, var / "index")
         api_port, rasa_port = free_ports(2)
         own = replace(
             settings,

@@ -115,3 +115,26 @@ def test_botium_configuration_drives_the_chat_endpoint_as_it_is() -> None:
     assert caps["SIMPLEREST_RESPONSE_JSONPATH"] == "$.text" and "text" in ApiBotMessage.model_fields
     assert caps["SIMPLEREST_BUTTONS_JSONPATH"] == "$.buttons[*].title" and "title" in Button.model_fields
     assert caps["SIMPLEREST_STOP_URL"].endswith("/api/v1/handoff/cancel")
+
+
+def test_own_stack_index_copy_takes_the_embedding_cache_so_the_release_is_not_re_embedded(tmp_path: Path) -> None:
+    from evaluation.convo_run import copy_built_index
+
+    root = tmp_path / "index"
+    (root / "abc-v1").mkdir(parents=True)
+    (root / "abc-v1" / "dense.faiss").write_bytes(b"index")
+    (root / "current").symlink_to("abc-v1")
+    (root / "old-v0").mkdir()  # an earlier release: not needed by the run
+    (root / "embeddings").mkdir()
+    (root / "embeddings" / "68adfe617e4c.npz").write_bytes(b"vectors")
+    copy = copy_built_index(root, tmp_path / "run" / "index")
+    assert (copy / "current" / "dense.faiss").read_bytes() == b"index"
+    assert (copy / "embeddings" / "68adfe617e4c.npz").read_bytes() == b"vectors"
+    assert not (copy / "old-v0").exists()
+
+
+def test_own_stack_refuses_a_var_without_a_built_index(tmp_path: Path) -> None:
+    from evaluation.convo_run import copy_built_index
+
+    with pytest.raises(RuntimeError, match="minwon index build"):
+        copy_built_index(tmp_path / "empty", tmp_path / "run")
