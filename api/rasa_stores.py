@@ -131,6 +131,7 @@ def purge_events(
         return 0
     if session.scalar(text("SELECT to_regclass(:name)"), {"name": f"{RASA_SCHEMA}.events"}) is None:
         return 0  # Rasa never ran on this database with its tracker store here
+    params: dict[str, object]
     if before is not None:
         where, params = "timestamp < :before", {"before": before}
     elif conversation_id is not None:
