@@ -16,9 +16,10 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from evaluation.report_html import html_page
 from faq.retriever import MODES, Retriever, SearchResult
@@ -42,17 +43,24 @@ class CaseError(ValueError):
     pass
 
 
-def load_cases(path: Path) -> list[Case]:
-    cases = []
+def question_lines(path: Path, error: type[ValueError]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, case) for each non-blank line of a JSONL case file; ``error`` names the file and line
+    of a line that is not JSON or has no non-empty "q"."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CaseError(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
+            raise error(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
         if not isinstance(raw, dict) or not isinstance(raw.get("q"), str) or not raw["q"].strip():
-            raise CaseError(f'{path}:{number}: each case needs a non-empty "q"')
+            raise error(f'{path}:{number}: each case needs a non-empty "q"')
+        yield number, raw
+
+
+def load_cases(path: Path) -> list[Case]:
+    cases = []
+    for number, raw in question_lines(path, CaseError):
         expect = raw.get("expect")
         if expect is None and raw.get("expect_confident") is not False:
             raise CaseError(f'{path}:{number}: needs "expect" groups or "expect_confident": false')

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evaluation.convo import BotMessage, Step, failed_expectations, load_dir
+from evaluation.retrieval_eval import question_lines
 from faq.paths import REPO_ROOT
 from faq.retriever import Retriever, SearchResult
 
@@ -63,16 +64,8 @@ class VagueCase:
 
 def load_vague_cases(path: Path = CASES) -> list[VagueCase]:
     cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VagueCaseError(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
-        accept = raw.get("accept") if isinstance(raw, dict) else None
-        if not isinstance(raw, dict) or not isinstance(raw.get("q"), str) or not raw["q"].strip():
-            raise VagueCaseError(f'{path}:{number}: each case needs a non-empty "q"')
+    for number, raw in question_lines(path, VagueCaseError):
+        accept = raw.get("accept")
         if not isinstance(accept, list) or not accept or not all(isinstance(a, str) for a in accept):
             raise VagueCaseError(f'{path}:{number}: "accept" must list entry ids and/or "clarify"')
         cases.append(VagueCase(raw["q"].strip(), frozenset(accept)))
