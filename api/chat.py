@@ -6,24 +6,22 @@ stays silent: the message is stored and delivered to the officer's console.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, Field
 
 from api.admission import Admission, Saturated
 from api.degraded import BUSY, NOTE, DegradedReason, DegradedReply, DegradedResponder
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
-from api.handoff.store import AlreadyStored, EarlierMessage, Replay, Status, StoredMessage, TurnRecord
-from api.kinds import DECISION_OUTCOMES, ButtonAction, DeskState, Sender, TurnOutcome, TurnResultKind
+from api.handoff.store import EarlierMessage, Status, StoredMessage, TurnRecord
+from api.kinds import DECISION_OUTCOMES, DeskState, Sender, TurnOutcome, TurnResultKind
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
 from api.rasa_client import RasaClient, RasaUnavailable
+from api.retries import OncePerMessage
+from api.turn_result import BotMessage, Button, TurnResult
 from faq.store import CountyProfile
 
 if TYPE_CHECKING:
@@ -33,46 +31,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minwon.chat")
 
+
 RASA_DOWN = texts.RASA_DOWN
 
 NO_REPLY = (
     "죄송합니다. 지금은 답변을 준비하지 못했습니다. 질문을 조금 바꿔서 다시 물어봐 주시거나, "
     "상담원 연결을 요청해 주세요."
 )
-
-
-class Button(BaseModel):
-    title: str
-    payload: str = ""
-    action: ButtonAction | None = Field(default=None, description="Handled by the widget itself, not sent as text")
-
-
-class BotMessage(BaseModel):
-    text: str = ""
-    buttons: list[Button] = Field(default_factory=list)
-    id: int | None = Field(default=None, description="Stored message id (for de-duplicating live events)")
-    sender: Sender = Field(default=Sender.BOT, description="bot | officer | system")
-    author: str | None = Field(default=None, description="The officer's display name")
-
-    @classmethod
-    def from_stored(cls, message: StoredMessage) -> BotMessage:
-        return cls(
-            text=message.text,
-            buttons=[Button.model_validate(b) for b in message.buttons],
-            id=message.id,
-            sender=message.sender,
-            author=message.author,
-        )
-
-
-class TurnResult(BaseModel):
-    messages: list[BotMessage]
-    handoff: dict[str, Any] = Field(default_factory=lambda: {"state": DeskState.BOT.value})
-    rasa_down: bool = False
-    # Too many turns ahead: nothing was stored; the channel asks the client to send it again later.
-    busy: bool = False
-    retry_after: int | None = None
-    degraded: bool = False  # answered from retrieval without the dialogue engine
 
 
 @dataclass
@@ -140,24 +105,7 @@ def turn_record(shaped: ShapedReply) -> TurnRecord:
     return record
 
 
-def replayed(replay: Replay) -> TurnResult:
-    """The first try's answer again, as it was given (the handoff status of that moment included)."""
-    return TurnResult(
-        messages=[BotMessage.from_stored(m) for m in replay.messages],
-        handoff=replay.handoff,
-        rasa_down=replay.rasa_down,
-        degraded=replay.degraded,
-    )
-
-
 class ChatService:
-    # Replies remembered per (conversation, client message id), so a widget that
-    # retries after a lost response gets the same answer and Rasa sees the
-    # message once: nothing lost, nothing duplicated. This is the fast path of
-    # one process; the database (the message's client id and stored answer) is
-    # the truth when the retry reaches another api process.
-    REPLAY_CACHE = 5000
-
     def __init__(
         self,
         rasa: RasaClient,
@@ -178,10 +126,8 @@ class ChatService:
         self.admission = admission or Admission(active=1_000_000, max_waiting=0, max_wait=0.0)
         self.knowledge = knowledge
         self.degraded = DegradedResponder()
-        # How long a retry waits for the answer of a first try another process is running (or that died).
-        self.replay_wait = replay_wait
-        self._replies: OrderedDict[tuple[str, str], TurnResult] = OrderedDict()
-        self._inflight: dict[tuple[str, str], asyncio.Future[TurnResult]] = {}
+        # A widget retrying a lost response gets the same answer; Rasa sees the message once.
+        self.once = OncePerMessage(desk, replay_wait)
 
     async def turn(self, conversation_id: str, raw_text: object, client_id: str | None = None) -> TurnResult:
         """Raises MessageRejected for bad input; a Rasa failure is a result with ``rasa_down``."""
@@ -207,67 +153,16 @@ class ChatService:
             self.metrics.turn(result, time.perf_counter() - started)
 
     async def _once(self, conversation_id: str, raw_text: object, client_id: str | None) -> TurnResult:
-        """One answer per (conversation, client message id), also while the first try still runs."""
-        if not client_id:
-            return await self._turn(conversation_id, self._words(raw_text))
-        key = (conversation_id, client_id[:64])
-        if key in self._replies:
-            return self._replies[key]
-        if key in self._inflight:  # the same message retried while the first try still runs
-            return await asyncio.shield(self._inflight[key])
-        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._first_or_again(conversation_id, raw_text, key[1])
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here, so an unawaited future does not warn
-            raise
-        finally:
-            self._inflight.pop(key, None)
-        future.set_result(result)
-        if result.busy:  # nothing was stored: the same message sent again is a new try
-            return result
-        self._replies[key] = result
-        while len(self._replies) > self.REPLAY_CACHE:
-            self._replies.popitem(last=False)
-        return result
-
-    async def _first_or_again(self, conversation_id: str, raw_text: object, client_id: str) -> TurnResult:
-        """A message another api process may have stored already: the answer stored for it, else a turn."""
         text = self._words(raw_text)
-        earlier = await self.desk.earlier_message(conversation_id, client_id)
-        if earlier is None:
-            try:
-                result = await self._turn(conversation_id, text, client_id)
-            except AlreadyStored as first:  # another process stored the same message a moment ago
-                earlier = first.earlier
-            else:
-                await self._keep(conversation_id, client_id, result)
-                return result
-        replay = earlier.replay or await self.desk.wait_for_replay(conversation_id, client_id, self.replay_wait)
-        if replay is not None:
-            return replayed(replay)
-        # The first try died mid-turn (or is stuck): answer it here, without storing the words a second time.
-        log.warning("retry of an unanswered message conversation=%s: answering it again", conversation_id[:8])
-        result = await self._turn(conversation_id, text, client_id, earlier)
-        await self._keep(conversation_id, client_id, result)
-        return result
+        if not client_id:
+            return await self._turn(conversation_id, text)
+        return await self.once.answer(
+            conversation_id, client_id, lambda earlier: self._turn(conversation_id, text, client_id[:64], earlier)
+        )
 
     def _words(self, raw_text: object) -> str:
         """What is stored and sent to Rasa: checked (MessageRejected), cleaned and PII-masked."""
         return mask_pii(clean_text(raw_text, self.max_chars))
-
-    async def _keep(self, conversation_id: str, client_id: str, result: TurnResult) -> None:
-        if result.busy:  # nothing was stored: the same message sent again is a new try
-            return
-        replay = Replay(
-            message_ids=[m.id for m in result.messages if m.id is not None],
-            handoff=result.handoff,
-            rasa_down=result.rasa_down,
-            degraded=result.degraded,
-        )
-        await self.desk.record_replay(conversation_id, client_id, replay)
 
     async def _resident(
         self, conversation_id: str, text: str, client_id: str | None, earlier: EarlierMessage | None

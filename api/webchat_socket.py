@@ -16,7 +16,7 @@ from typing import Any
 
 import socketio
 
-from api.chat import BotMessage, ChatService
+from api.chat import ChatService
 from api.client_address import client_address
 from api.degraded import BUSY_GAVE_UP
 from api.kinds import DeskState, LimitedAction
@@ -24,6 +24,7 @@ from api.messages import MessageRejected, frame_bytes_limit, resident_words
 from api.ratelimit import ResidentLimits
 from api.settings import Settings
 from api.tokens import ConversationTokens
+from api.turn_result import BotMessage
 
 log = logging.getLogger("minwon.webchat")
 # rasa-webchat sends its initPayload (default "/get_started") when it opens.

@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.chat import BotMessage, TurnResult
 from api.deps import ChatDep, ClientAddress, LimitsDep, ServicesDep, TokensDep
 from api.kinds import LimitedAction
 from api.messages import MessageRejected, RejectReason, frame_bytes_limit, resident_words
 from api.ratelimit import Refused
+from api.turn_result import BotMessage, TurnResult
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 log = logging.getLogger("minwon.api")

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.chat import BotMessage
 from api.deps import ClientAddress, DeskDep, LimitsDep, SettingsDep, TokensDep
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
@@ -19,6 +18,7 @@ from api.messages import MessageRejected, clean_text, field_words
 from api.privacy import mask_pii
 from api.routes.chat import EXPIRED, too_many
 from api.tokens import ConversationTokens
+from api.turn_result import BotMessage
 
 router = APIRouter(prefix="/api/v1", tags=["handoff"])
 MAX_LONG_POLL_SECONDS = 25.0

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.admission import Admission
@@ -21,13 +20,6 @@ from api.handoff.store import AlreadyStored, HandoffStore
 from api.settings import Settings
 from tests.unit.handoff_app import ScriptedRasa
 from tests.unit.test_chat_retry import post, resident_messages
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 @contextmanager
@@ -98,7 +90,7 @@ def test_a_retry_of_a_message_whose_process_died_is_answered_but_not_stored_agai
         token = post(one, None, "안녕하세요", "hello")["session"]
         # The first try stored the words and its process died before Rasa answered.
         HandoffStore(db).add_resident_message(conversation_of(one, token), "여권 발급", "lost-1")
-        other.app.state.services.chat.replay_wait = 0.3  # type: ignore[attr-defined]
+        other.app.state.services.chat.once.replay_wait = 0.3  # type: ignore[attr-defined]
         started = time.monotonic()
         answered = post(other, token, "여권 발급", "lost-1")
         assert time.monotonic() - started < 5  # waited a bounded time, then answered itself

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from api.chat import BotMessage as ApiBotMessage
-from api.chat import Button
 from api.routes.chat import ChatRequest, ChatResponse
+from api.turn_result import BotMessage as ApiBotMessage
+from api.turn_result import Button
 from evaluation.convo import BotMessage, ConvoError, failed_expectations, load_dir, matches, parse
 from evaluation.convo_checks import joined_negations, reused_turns, unsupported_expectations
 from faq.paths import REPO_ROOT
