@@ -73,3 +73,13 @@ def kb_settings(settings, kb_index_root, db):
     import dataclasses
 
     return dataclasses.replace(settings, database_url=db.url, index_dir=kb_index_root, load_retriever=True)
+
+
+@pytest.fixture
+def rasa():
+    """A scripted stand-in for Rasa's REST channel on a loopback port (see handoff_app.ScriptedRasa)."""
+    from tests.unit.handoff_app import ScriptedRasa
+
+    scripted = ScriptedRasa()
+    yield scripted
+    scripted.close()

@@ -26,13 +26,6 @@ from tests.unit.handoff_app import ScriptedRasa, login
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
-
-
 @contextmanager
 def app_from(settings: Settings, db: Database, rasa: ScriptedRasa, address: str) -> Iterator[TestClient]:
     """The api as seen from ``address`` (no proxy in front)."""

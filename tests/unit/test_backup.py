@@ -10,7 +10,6 @@ import dataclasses
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -64,13 +63,6 @@ def minwon(install: Install, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int
         for name, value in install.env.items():
             patch.setenv(name, value)
         return cli.main(list(argv))
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 def say(client, session: str | None, text: str) -> dict:

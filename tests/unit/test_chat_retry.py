@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
 from api.db import Database
 from api.settings import Settings
 from tests.unit.handoff_app import ScriptedRasa, handoff_client
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 def resident_messages(db: Database) -> list[str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -16,13 +14,6 @@ from api.settings import Settings
 from tests.unit.handoff_app import ScriptedRasa, handoff_client, login
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 import socket
-from collections.abc import Iterator
 
 import httpx
 import psycopg
@@ -39,13 +38,6 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for sample in family.samples:
             samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
     return samples
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -4,7 +4,6 @@ address; a refused message gets a polite Korean 429 and is not stored, so sendin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,13 +23,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
 
 
 def test_a_window_refuses_the_hit_over_the_limit_until_the_oldest_expires(db: Database) -> None:

@@ -24,13 +24,6 @@ PHONE = "010-9876-5432"
 
 
 @pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
-
-
-@pytest.fixture
 def app(db: Database, settings: Settings, rasa: ScriptedRasa) -> Iterator[TestClient]:
     auth = StaffAuth(db)
     auth.add_user("root", PASSWORD, "admin", "개인정보 담당")

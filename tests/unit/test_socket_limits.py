@@ -25,13 +25,6 @@ pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 HUGE = "여권 " * 3000  # 9,000 characters, 21 KB as UTF-8: over the frame limit for 1,000-character messages
 
 
-@pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    scripted = ScriptedRasa()
-    yield scripted
-    scripted.close()
-
-
 def test_the_websocket_refuses_an_oversize_frame_in_korean_and_keeps_talking(
     db: Database, rasa: ScriptedRasa, settings: Settings
 ) -> None:
