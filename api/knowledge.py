@@ -52,7 +52,7 @@ class Knowledge:
             if self._embedder is None:
                 from faq.embedder import Embedder
 
-                self._embedder = Embedder(self.settings.embedding_model)
+                self._embedder = Embedder(self.settings.embedding_model, threads=self.settings.model_threads)
             return self._embedder
 
     def swap(self, retriever: Retriever, release_id: int | None, info: dict[str, Any]) -> None:

@@ -220,9 +220,24 @@ class Stack:
                 "--credentials",
                 "credentials.yml",
             ],
-            rasa_env({"ACTION_ENDPOINT_URL": action_url, "ACTION_TOKEN": self.action_token, **self.rasa_stores.env}),
+            rasa_env(
+                {
+                    "ACTION_ENDPOINT_URL": action_url,
+                    "ACTION_TOKEN": self.action_token,
+                    **self.rasa_stores.env,
+                    **self.tensorflow_threads(),
+                }
+            ),
             BOT_DIR,
         )
+
+    def tensorflow_threads(self) -> dict[str, str]:
+        """Rasa reads these at start (rasa.utils.tensorflow.environment); the operator's own values win."""
+        threads = self.settings.model_threads
+        if threads <= 0:
+            return {}
+        names = ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS")
+        return {name: os.environ.get(name) or str(threads) for name in names}
 
     def start_api(self, replica: int = 0) -> None:
         port = self.api_port + replica

@@ -87,6 +87,10 @@ class Settings:
     rasa_replicas: int = 1
     rasa_urls: list[str] = field(default_factory=list)  # empty: rasa_url alone
     rasa_queue: int = 400
+    # Threads each model may use for one request: the api's query encoder (torch) and Rasa's
+    # TensorFlow. Turns run side by side, so one thread per request keeps both cores busy without
+    # the threads of two requests fighting over them.
+    model_threads: int = 1
     rasa_queue_wait: float = 8.0
     action_token: str = ""
     secret_key: str = ""
@@ -287,6 +291,7 @@ class Settings:
             rasa_replicas=max(1, integer("MINWON_RASA_REPLICAS", 1)),
             rasa_urls=[url.rstrip("/") for url in items("MINWON_RASA_URLS")],
             rasa_queue=max(0, integer("MINWON_RASA_QUEUE", 400)),
+            model_threads=max(0, integer("MINWON_MODEL_THREADS", 1)),
             rasa_queue_wait=max(0.0, number("MINWON_RASA_QUEUE_WAIT", 8.0)),
             action_token=text("ACTION_TOKEN"),
             secret_key=text("MINWON_SECRET_KEY"),
@@ -347,6 +352,7 @@ class Settings:
             "MINWON_RASA_CONCURRENCY": str(self.rasa_concurrency),
             "MINWON_RASA_REPLICAS": str(self.rasa_replicas),
             "MINWON_RASA_QUEUE": str(self.rasa_queue),
+            "MINWON_MODEL_THREADS": str(self.model_threads),
             "MINWON_RASA_QUEUE_WAIT": str(self.rasa_queue_wait),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),
             "MINWON_METRICS_HOST": self.metrics_host,

@@ -16,8 +16,14 @@ class EmbeddingModelMissing(RuntimeError):
 
 
 class Embedder:
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, threads: int = 0) -> None:
+        """``threads``: torch's threads for this process (0: torch's default, one per core)."""
         from sentence_transformers import SentenceTransformer
+
+        if threads > 0:
+            import torch
+
+            torch.set_num_threads(threads)
 
         self.spec = spec
         local = Path(spec)
