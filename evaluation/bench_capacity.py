@@ -7,7 +7,9 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``on``: the default queue (MINWON_RASA_CONCURRENCY, MINWON_RASA_QUEUE, MINWON_RASA_QUEUE_WAIT);
 - ``on2``: the same with two Rasa replicas (MINWON_RASA_REPLICAS=2);
 - ``stock``: ``on`` with Rasa as shipped (MINWON_RASA_STOCK=1: without bot/components/rasa_speedups.py),
-  the baseline of the CPU work.
+  the baseline of the CPU work;
+- ``threads0``: ``on`` with the models' own thread defaults (MINWON_MODEL_THREADS=0: torch and TensorFlow
+  use every core for each request), the baseline of one thread per request.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
@@ -182,6 +184,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     extra = {"MINWON_TURNS_PER_MINUTE_ADDRESS": "1000000", "MINWON_TURNS_PER_MINUTE_SESSION": "1000000"}
     if config == "off":
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
+    if config == "threads0":
+        settings.model_threads = 0  # both children take it from these settings
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
@@ -262,6 +266,9 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
+BASELINES = ("off", "stock", "threads0")
+
+
 def plot(results: list[Summary], path: Path) -> None:
     import matplotlib
 
@@ -269,7 +276,7 @@ def plot(results: list[Summary], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right, cpu) = plt.subplots(1, 3, figsize=(16, 4))
-    for config, style in (("off", "o--"), ("stock", "x:"), ("on", "s-"), ("on2", "^-")):
+    for config, style in (("off", "o--"), ("stock", "x:"), ("threads0", "d:"), ("on", "s-"), ("on2", "^-")):
         rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
         if not rows:
             continue
@@ -291,13 +298,13 @@ def plot(results: list[Summary], path: Path) -> None:
 
 def print_ratios(results: list[Summary]) -> None:
     by_key = {(r.config, r.scenario, r.offered): r for r in results}
-    for baseline in ("off", "stock"):
+    for baseline in BASELINES:
         if not any(r.config == baseline for r in results):
             continue
         print(f"\nratios against {baseline} (same run):")
         for (config, scenario, offered), row in sorted(by_key.items()):
             base = by_key.get((baseline, scenario, offered))
-            if config in ("off", "stock") or base is None:
+            if config in BASELINES or base is None:
                 continue
             p95 = row.p95_ms / base.p95_ms if base.p95_ms else float("nan")
             cpu_row = sum(v for k, v in row.notes.items() if k.startswith("cpu_"))
@@ -315,7 +322,8 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
-    parser.add_argument("--configs", default="off,stock,on,on2")
+    parser.add_argument("--configs", default="off,stock,threads0,on,on2")
+    parser.add_argument("--name", default="bench_capacity", help="results file name in evaluation/results")
     args = parser.parse_args()
     results: list[Summary] = []
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch:
@@ -328,11 +336,11 @@ def main() -> None:
                 stack.stop()
     print_ratios(results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_capacity.json").write_text(
+    (RESULTS / f"{args.name}.json").write_text(
         json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    plot(results, RESULTS / "bench_capacity.png")
-    print(f"wrote {RESULTS / 'bench_capacity.json'} and bench_capacity.png")
+    plot(results, RESULTS / f"{args.name}.png")
+    print(f"wrote {RESULTS / args.name}.json and {args.name}.png")
 
 
 if __name__ == "__main__":
