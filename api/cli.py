@@ -61,7 +61,9 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if not args.force and current_key(settings.index_root) == key:
         print(f"[index] up to date ({key})")  # no need to load the model to know that
         return 0
-    build_index(store, Embedder(settings.embedding_model), settings.index_root, force=args.force)
+    build_index(
+        store, Embedder(settings.embedding_model, backend=settings.encoder), settings.index_root, force=args.force
+    )
     return 0
 
 

