@@ -9,14 +9,17 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``stock``: ``on`` with Rasa as shipped (MINWON_RASA_STOCK=1: without bot/components/rasa_speedups.py),
   the baseline of the CPU work;
 - ``threads0``: ``on`` with the models' own thread defaults (MINWON_MODEL_THREADS=0: torch and TensorFlow
-  use every core for each request), the baseline of one thread per request.
+  use every core for each request), the baseline of one thread per request;
+- ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
 
 Every simulated resident behaves like the widget: a "busy" 503 is sent again (same client id) after its
-Retry-After; a Rasa-down 503 or any other failure is an error. Questions are drawn from the dev set
-(evaluation/cases/dev.jsonl) plus greetings, so the answers cache nothing.
+Retry-After; a Rasa-down 503 or any other failure is an error. Questions are the dev set
+(evaluation/cases/dev.jsonl), each with one of a dozen everyday endings, drawn without repeats, plus
+greetings: residents rarely type the same words twice, so the retriever's answer cache must not make
+the encoder look free.
 
 - burst: N residents send their first question at the same moment;
 - steady: N residents each ask every ~``interval`` seconds (staggered) for ``duration`` seconds;
@@ -55,9 +58,30 @@ SMALL_TALK = ["안녕하세요", "감사합니다", "도움이 됐어요", "안�
 MAX_TRIES = 20  # a resident gives up after this many "busy" answers in a row
 
 
-def questions() -> list[str]:
-    lines = CASES.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["q"] for line in lines if line.strip()] + SMALL_TALK
+# Endings that keep a question's meaning; with them the dev set gives more texts than one run sends.
+ENDINGS = ["", "?", " 궁금합니다", " 알려주세요", " 문의드려요", " 여쭤봐요", " 알고 싶어요", " 질문이요",
+           " 확인하고 싶어요", " 좀 알려 주실래요", " 어떻게 되나요", " 답변 부탁드려요"]  # fmt: skip
+
+
+class Questions:
+    """Every FAQ question text once (shuffled) before any comes again; greetings in between."""
+
+    def __init__(self, seed: int = 1) -> None:
+        lines = CASES.read_text(encoding="utf-8").splitlines()
+        base = [json.loads(line)["q"] for line in lines if line.strip()]
+        self.texts = [f"{q.rstrip('?')}{ending}" for q in base for ending in ENDINGS]
+        self.draw = random.Random(seed)
+        self.draw.shuffle(self.texts)
+        self.position = 0
+
+    def take(self) -> str:
+        if self.draw.random() < 0.05:
+            return self.draw.choice(SMALL_TALK)
+        if self.position == len(self.texts):
+            self.draw.shuffle(self.texts)
+            self.position = 0
+        self.position += 1
+        return self.texts[self.position - 1]
 
 
 @dataclass
@@ -136,13 +160,12 @@ def summarise(scenario: str, config: str, offered: float, outcomes: list[Outcome
     )
 
 
-async def burst(client: httpx.AsyncClient, pool: list[str], residents: int, config: str) -> Summary:
-    draw = random.Random(1)
+async def burst(client: httpx.AsyncClient, pool: Questions, residents: int, config: str) -> Summary:
     gate = asyncio.Event()
 
     async def resident() -> Outcome:
         await gate.wait()
-        outcome, _ = await one_turn(client, draw.choice(pool), None)
+        outcome, _ = await one_turn(client, pool.take(), None)
         return outcome
 
     tasks = [asyncio.create_task(resident()) for _ in range(residents)]
@@ -154,7 +177,7 @@ async def burst(client: httpx.AsyncClient, pool: list[str], residents: int, conf
 
 
 async def open_loop(
-    client: httpx.AsyncClient, pool: list[str], rate: float, seconds: float, scenario: str, config: str
+    client: httpx.AsyncClient, pool: Questions, rate: float, seconds: float, scenario: str, config: str
 ) -> Summary:
     """Arrivals at ``rate`` per second (Poisson), each a new turn of one of the live sessions."""
     draw = random.Random(int(rate * 1000))
@@ -162,7 +185,7 @@ async def open_loop(
     pending: list[asyncio.Task[Outcome]] = []
 
     async def turn(slot: int) -> Outcome:
-        outcome, sessions[slot] = await one_turn(client, draw.choice(pool), sessions[slot])
+        outcome, sessions[slot] = await one_turn(client, pool.take(), sessions[slot])
         return outcome
 
     started = time.perf_counter()
@@ -186,6 +209,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
+    if config == "torch":
+        settings.encoder = "torch"
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
@@ -226,10 +251,10 @@ class CpuMeter:
 
 
 async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[Summary]:
-    pool = questions()
+    pool = Questions()  # the same sequence for every configuration
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as client:
-        for text in pool[:20]:  # warm-up: encoder, Rasa, database
+        for text in [*SMALL_TALK, "여권 발급 수수료", "전입신고 방법"]:  # warm-up: encoder, Rasa, database
             await one_turn(client, text, None)
         meter = CpuMeter(stack)
         results = [meter.per_turn(await burst(client, pool, args.burst, config))]
@@ -266,7 +291,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0")
+BASELINES = ("off", "stock", "threads0", "torch")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -276,7 +301,8 @@ def plot(results: list[Summary], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right, cpu) = plt.subplots(1, 3, figsize=(16, 4))
-    for config, style in (("off", "o--"), ("stock", "x:"), ("threads0", "d:"), ("on", "s-"), ("on2", "^-")):
+    styles = {"off": "o--", "stock": "x:", "threads0": "d:", "torch": "v:", "on": "s-", "on2": "^-"}
+    for config, style in styles.items():
         rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
         if not rows:
             continue
@@ -322,7 +348,7 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
-    parser.add_argument("--configs", default="off,stock,threads0,on,on2")
+    parser.add_argument("--configs", default="off,stock,threads0,torch,on,on2")
     parser.add_argument("--name", default="bench_capacity", help="results file name in evaluation/results")
     args = parser.parse_args()
     results: list[Summary] = []
