@@ -51,12 +51,20 @@ def test_a_specific_sub_question_is_not_answered_with_the_general_entry(retrieve
     assert answered.decision == "answer" and answered.results[0].id == "T03-013"
 
 
-@pytest.mark.parametrize("question", ["서류 떼려고요", "신청하려고요", "민원 문의드립니다"])
+@pytest.mark.parametrize(
+    "question", ["서류 떼려고요", "신청하려고요", "민원 문의드립니다", "증명서 발급", "증명서 하나 필요한데요"]
+)
 def test_vague_requests_get_choices_from_different_topics(retriever, question: str) -> None:
     result = retriever.search(question, top_k=4)
     assert result.decision == "clarify"
     topics = [retriever.store.by_id[r.id].topic for r in result.results]
     assert len(set(topics)) == len(topics)
+
+
+def test_a_named_certificate_is_still_answered(retriever) -> None:
+    """'증명서' alone frames the request (which one?); with the certificate's name it is specific."""
+    result = retriever.search("인감 증명서 떼려고요")
+    assert result.decision == "answer" and result.results[0].id == "T06-001"
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
