@@ -129,7 +129,8 @@ class OnnxEncoder:
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         """The query prompt is put in front of each text here, as sentence-transformers does."""
         if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
+            width = self.session.get_outputs()[0].shape[-1]
+            return np.zeros((0, width if isinstance(width, int) else 0), dtype=np.float32)
         prompted = [self.prompt + t for t in texts]
         # Longest first, as sentence-transformers does: a batch pads to its longest text.
         order = sorted(range(len(prompted)), key=lambda i: -len(prompted[i]))
