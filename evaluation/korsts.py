@@ -39,9 +39,10 @@ def main() -> None:
     args = parser.parse_args()
     path = DATA / f"korsts-sts-{args.split}.tsv"
     left, right, gold = load_pairs(path)
+    model = args.model or Settings.from_env(with_secret=False).embedding_model
     results: dict[str, float] = {}
     for backend in args.backends.split(","):
-        embedder = Embedder(args.model or Settings.from_env(with_secret=False).embedding_model, backend=backend)
+        embedder = Embedder(model, backend=backend)
         started = time.perf_counter()
         a = embedder.encode(left, show_progress=True)
         b = embedder.encode(right, show_progress=True)

@@ -36,21 +36,15 @@ class Embedder:
         if backend == "onnx" and exported(local):
             self.onnx = OnnxEncoder(local, threads)  # torch's copy of the weights is never loaded
         else:
-            self.model = self._sentence_transformer(spec, threads)
-        self.backend: Backend = "onnx" if self.onnx is not None else "torch"
-
-    def _sentence_transformer(self, spec: str, threads: int) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
-
-        if threads > 0:
-            import torch
-
-            torch.set_num_threads(threads)
-        model = SentenceTransformer(spec, device="cpu")
+            self.model = sentence_transformer(spec, threads)
         # e5 was trained with "query: " for questions; question-to-question
-        # matching works best with the same prompt on both sides.
-        self.prompt_name = "query" if "query" in (model.prompts or {}) else None
-        return model
+        # matching works best with the same prompt on both sides (OnnxEncoder keeps its own).
+        prompts = (self.model.prompts or {}) if self.model is not None else {}
+        self.prompt_name = "query" if "query" in prompts else None
+
+    @property
+    def backend(self) -> Backend:
+        return "onnx" if self.onnx is not None else "torch"
 
     def encode(self, texts: list[str], show_progress: bool = False, batch_size: int = 32) -> np.ndarray:
         if self.onnx is not None:
@@ -65,3 +59,13 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def sentence_transformer(spec: str, threads: int) -> SentenceTransformer:
+    from sentence_transformers import SentenceTransformer
+
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    return SentenceTransformer(spec, device="cpu")
