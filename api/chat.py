@@ -157,7 +157,7 @@ class ChatService:
         if not client_id:
             return await self._turn(conversation_id, text)
         return await self.once.answer(
-            conversation_id, client_id, lambda earlier: self._turn(conversation_id, text, client_id[:64], earlier)
+            conversation_id, client_id, lambda stored_id, earlier: self._turn(conversation_id, text, stored_id, earlier)
         )
 
     def _words(self, raw_text: object) -> str:

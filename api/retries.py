@@ -19,8 +19,9 @@ from api.turn_result import TurnResult
 
 log = logging.getLogger("minwon.chat")
 
-# One try of the turn; given the earlier stored message when a dead first try left one behind.
-TurnTry = Callable[[EarlierMessage | None], Awaitable[TurnResult]]
+# One try of the turn, given the client id as stored and the earlier stored message when a dead first
+# try left one behind.
+TurnTry = Callable[[str, EarlierMessage | None], Awaitable[TurnResult]]
 
 
 class OncePerMessage:
@@ -62,7 +63,7 @@ class OncePerMessage:
         earlier = await self.desk.earlier_message(conversation_id, client_id)
         if earlier is None:
             try:
-                result = await turn(None)
+                result = await turn(client_id, None)
             except AlreadyStored as first:  # another process stored the same message a moment ago
                 earlier = first.earlier
             else:
@@ -73,7 +74,7 @@ class OncePerMessage:
             return TurnResult.replayed(replay)
         # The first try died mid-turn (or is stuck): answer it here, without storing the words a second time.
         log.warning("retry of an unanswered message conversation=%s: answering it again", conversation_id[:8])
-        result = await turn(earlier)
+        result = await turn(client_id, earlier)
         await self._keep(conversation_id, client_id, result)
         return result
 
