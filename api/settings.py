@@ -88,7 +88,7 @@ class Settings:
     rasa_replicas: int = 1
     rasa_urls: list[str] = field(default_factory=list)  # empty: rasa_url alone
     rasa_queue: int = 400
-    # Threads each model may use for one request: the api's query encoder (torch) and Rasa's
+    # Threads each model may use for one request: the api's query encoder (ONNX Runtime or torch) and Rasa's
     # TensorFlow. Turns run side by side, so one thread per request keeps both cores busy without
     # the threads of two requests fighting over them.
     model_threads: int = 1
