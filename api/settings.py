@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from api.client_address import Network, parse_networks
 from faq.onnx_encoder import Backend as EncoderBackend
@@ -92,8 +92,9 @@ class Settings:
     # TensorFlow. Turns run side by side, so one thread per request keeps both cores busy without
     # the threads of two requests fighting over them.
     model_threads: int = 1
-    # The query encoder's runtime: ONNX Runtime (when the model build exported it), or torch.
-    encoder: EncoderBackend = "onnx"
+    # The query encoder's runtime: ONNX Runtime on the int8 or the float graph (when the model build exported
+    # them), or torch. Each falls back to the next the model folder holds (faq/embedder.py).
+    encoder: EncoderBackend = "int8"
     rasa_queue_wait: float = 8.0
     action_token: str = ""
     secret_key: str = ""
@@ -280,9 +281,9 @@ class Settings:
         override = text("MINWON_OFFICE_OVERRIDE").lower()
         if override not in ("", "open", "closed"):
             raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {override!r}")
-        encoder = text("MINWON_ENCODER", "onnx").lower() or "onnx"
-        if encoder not in ("onnx", "torch"):
-            raise SettingsError(f"MINWON_ENCODER must be 'onnx' or 'torch', got {encoder!r}")
+        encoder = text("MINWON_ENCODER", "int8").lower() or "int8"
+        if encoder not in get_args(EncoderBackend):
+            raise SettingsError(f"MINWON_ENCODER must be 'int8', 'onnx' or 'torch', got {encoder!r}")
         log_format = text("MINWON_LOG_FORMAT", "text").lower() or "text"
         if log_format not in ("text", "json"):
             raise SettingsError(f"MINWON_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")

@@ -10,7 +10,8 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
   the baseline of the CPU work;
 - ``threads0``: ``on`` with the models' own thread defaults (MINWON_MODEL_THREADS=0: torch and TensorFlow
   use every core for each request), the baseline of one thread per request;
-- ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime.
+- ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime;
+- ``fp32``: ``on`` with the float ONNX graph (MINWON_ENCODER=onnx), the baseline of the int8 one.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
@@ -209,8 +210,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
-    if config == "torch":
-        settings.encoder = "torch"
+    if config in ("torch", "fp32"):
+        settings.encoder = "torch" if config == "torch" else "onnx"
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
@@ -291,7 +292,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0", "torch")
+BASELINES = ("off", "stock", "threads0", "torch", "fp32")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -301,7 +302,7 @@ def plot(results: list[Summary], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right, cpu) = plt.subplots(1, 3, figsize=(16, 4))
-    styles = {"off": "o--", "stock": "x:", "threads0": "d:", "torch": "v:", "on": "s-", "on2": "^-"}
+    styles = {"off": "o--", "stock": "x:", "threads0": "d:", "torch": "v:", "fp32": "<:", "on": "s-", "on2": "^-"}
     for config, style in styles.items():
         rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
         if not rows:
@@ -348,7 +349,7 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
-    parser.add_argument("--configs", default="off,stock,threads0,torch,on,on2")
+    parser.add_argument("--configs", default="off,stock,threads0,torch,fp32,on,on2")
     parser.add_argument("--name", default="bench_capacity", help="results file name in evaluation/results")
     args = parser.parse_args()
     results: list[Summary] = []

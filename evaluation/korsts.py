@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", default="test", choices=["dev", "test"])
     parser.add_argument("--model", default=None)
-    parser.add_argument("--backends", default="torch,onnx", help="encoders to compare in this run")
+    parser.add_argument("--backends", default="torch,onnx,int8", help="encoders to compare in this run")
     args = parser.parse_args()
     path = DATA / f"korsts-sts-{args.split}.tsv"
     left, right, gold = load_pairs(path)
@@ -52,8 +52,10 @@ def main() -> None:
             f"KorSTS {args.split} ({embedder.backend}): {len(gold)} pairs, Spearman {rho:.4f}, "
             f"{2 * len(gold) / elapsed:.0f} sentences/s"
         )
-    if len(results) == 2:
-        print(f"difference onnx - torch: {results.get('onnx', 0.0) - results.get('torch', 0.0):+.5f}")
+    base = results.get("torch")
+    for backend, rho in results.items():
+        if base is not None and backend != "torch":
+            print(f"difference {backend} - torch: {rho - base:+.5f}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ class EmbeddingModelMissing(RuntimeError):
 
 
 class Embedder:
-    def __init__(self, spec: str, threads: int = 0, backend: Backend = "onnx") -> None:
+    def __init__(self, spec: str, threads: int = 0, backend: Backend = "int8") -> None:
         """``threads``: the model's threads for this process (0: the library's default, one per core)."""
         self.spec = spec
         local = Path(spec)
@@ -33,8 +33,9 @@ class Embedder:
                 )
         self.onnx: OnnxEncoder | None = None
         self.model: SentenceTransformer | None = None
-        if backend == "onnx" and exported(local):
-            self.onnx = OnnxEncoder(local, threads)  # torch's copy of the weights is never loaded
+        served = served_backend(spec, backend)
+        if served != "torch":
+            self.onnx = OnnxEncoder(local, threads, served)  # torch's copy of the weights is never loaded
         else:
             self.model = sentence_transformer(spec, threads)
         # e5 was trained with "query: " for questions; question-to-question
@@ -44,7 +45,11 @@ class Embedder:
 
     @property
     def backend(self) -> Backend:
-        return "onnx" if self.onnx is not None else "torch"
+        return self.onnx.backend if self.onnx is not None else "torch"
+
+    @property
+    def key(self) -> str:
+        return vectors_key(self.spec, self.backend)
 
     def encode(self, texts: list[str], show_progress: bool = False, batch_size: int = 32) -> np.ndarray:
         if self.onnx is not None:
@@ -59,6 +64,23 @@ class Embedder:
             show_progress_bar=show_progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def served_backend(spec: str, backend: Backend) -> Backend:
+    """The runtime ``spec`` is served with: each falls back to the next the folder holds (int8, the float
+    export, torch); a model named on a hub has no export."""
+    local = Path(spec)
+    if backend == "int8" and exported(local, "int8"):
+        return "int8"
+    if backend in ("int8", "onnx") and exported(local, "onnx"):
+        return "onnx"
+    return "torch"
+
+
+def vectors_key(spec: str, backend: Backend) -> str:
+    """What an index's vectors are made with, known without loading the model. Torch and the float export
+    give the same vectors (to 1e-7), the int8 graph slightly different ones: an index is never mixed."""
+    return f"{spec}#int8" if served_backend(spec, backend) == "int8" else spec
 
 
 def sentence_transformer(spec: str, threads: int) -> SentenceTransformer:

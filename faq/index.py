@@ -147,7 +147,7 @@ def build_index(
     import faiss
 
     root.mkdir(parents=True, exist_ok=True)
-    key = index_key(store, embedder.spec)
+    key = index_key(store, embedder.key)
     final = root / key
     if final.exists() and not force:
         progress(f"[index] up to date ({key})")
@@ -157,7 +157,7 @@ def build_index(
     phrasings = collect_phrasings(store)
     progress(f"[index] {len(phrasings)} phrasings of {len(store.entries)} entries")
     started = time.perf_counter()
-    vectors = EmbeddingCache(root, embedder.spec).encode(embedder, [p.text for p in phrasings], progress)
+    vectors = EmbeddingCache(root, embedder.key).encode(embedder, [p.text for p in phrasings], progress)
     index = make_faiss_index(vectors)
     staging = root / f".{key}.{os.getpid()}.{uuid.uuid4().hex[:6]}.partial"
     staging.mkdir()
@@ -167,7 +167,7 @@ def build_index(
     )
     meta = {
         "key": key,
-        "model": embedder.spec,
+        "model": embedder.key,
         "entries": len(store.entries),
         "phrasings": len(phrasings),
         "index_type": type(index).__name__,

