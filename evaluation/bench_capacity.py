@@ -178,15 +178,28 @@ async def burst(client: httpx.AsyncClient, pool: Questions, residents: int, conf
 
 
 async def open_loop(
-    client: httpx.AsyncClient, pool: Questions, rate: float, seconds: float, scenario: str, config: str
+    client: httpx.AsyncClient,
+    pool: Questions,
+    rate: float,
+    seconds: float,
+    scenario: str,
+    config: str,
+    visit_turns: float = 0.0,
 ) -> Summary:
-    """Arrivals at ``rate`` per second (Poisson), each a new turn of one of the live sessions."""
+    """Arrivals at ``rate`` per second (Poisson), each a new turn of one of the live sessions.
+
+    A resident's visit lasts ``visit_turns`` turns on average (geometric), then a new resident takes the
+    slot: Rasa's per-turn cost grows with the conversation (its trackers are read, featurised and sent
+    to the action server whole), so fifty conversations growing for the whole run would bench a bot
+    whose every resident asks dozens of questions. ``visit_turns=0``: the conversations never end."""
     draw = random.Random(int(rate * 1000))
     sessions: list[str | None] = [None] * 50
     pending: list[asyncio.Task[Outcome]] = []
 
     async def turn(slot: int) -> Outcome:
         outcome, sessions[slot] = await one_turn(client, pool.take(), sessions[slot])
+        if visit_turns and draw.random() < 1 / visit_turns:
+            sessions[slot] = None  # this resident leaves; the next turn in the slot starts a new visit
         return outcome
 
     started = time.perf_counter()
@@ -261,11 +274,17 @@ async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[S
         results = [meter.per_turn(await burst(client, pool, args.burst, config))]
         print_row(results[-1])
         meter = CpuMeter(stack)
-        results.append(meter.per_turn(await open_loop(client, pool, args.steady_rate, args.seconds, "steady", config)))
+        results.append(
+            meter.per_turn(
+                await open_loop(client, pool, args.steady_rate, args.seconds, "steady", config, args.visit_turns)
+            )
+        )
         print_row(results[-1])
         for rate in args.rates:
             meter = CpuMeter(stack)
-            results.append(meter.per_turn(await open_loop(client, pool, rate, args.seconds, "stress", config)))
+            results.append(
+                meter.per_turn(await open_loop(client, pool, rate, args.seconds, "stress", config, args.visit_turns))
+            )
             print_row(results[-1])
     rss = {name: round(rss_mb(process.pid)) for name, process in stack.processes.items()}
     for summary in results:
@@ -349,6 +368,13 @@ def main() -> None:
     parser.add_argument("--steady-rate", type=float, default=10.0, help="turns per second (200 residents / 20 s)")
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",")], default=[10, 20, 30, 40, 50, 60])
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each open-loop run")
+    parser.add_argument(
+        "--visit-turns",
+        type=float,
+        default=4.0,
+        help="mean turns of one resident's visit in the open-loop runs (a greeting, a question, a follow-up, "
+        "thanks); 0: fifty conversations that never end",
+    )
     parser.add_argument("--configs", default="off,stock,threads0,torch,fp32,on,on2")
     parser.add_argument("--name", default="bench_capacity", help="results file name in evaluation/results")
     args = parser.parse_args()

@@ -35,7 +35,9 @@ class Database:
         if not url:
             raise ValueError("a database URL is required (Settings.database_url)")
         self.url = normalise_database_url(url, Path("."))
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # A server may drop a pooled connection (PostgreSQL restarting); a local SQLite file cannot, and
+        # the ping was a statement more on every unit of work.
+        kwargs: dict[str, Any] = {"pool_pre_ping": not self.url.startswith("sqlite")}
         if self.url.startswith("sqlite"):
             path = self.url.split("///", 1)[-1]
             if path and path != ":memory:":
