@@ -51,6 +51,9 @@ from faq.store import CountyProfile
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CONSOLE_STATIC = Path(__file__).resolve().parent / "console" / "static"
 MAX_BODY_BYTES = 64 * 1024
+# Rasa posts the whole conversation to the action webhook on every action: a resident's fortieth turn is
+# past 64 KB. Only Rasa holds the token, which is checked before the body is read.
+MAX_ACTION_CALL_BYTES = 16 * 1024 * 1024
 STORAGE_DOWN = (
     "지금 시스템 점검으로 잠시 메시지를 받을 수 없습니다. 보내신 메시지는 잠시 후 자동으로 다시 보내 드립니다."
 )
@@ -60,18 +63,21 @@ log = logging.getLogger("minwon.api")
 
 
 class BodyLimit:
-    """ASGI middleware: a request that says it is larger than ``max_bytes`` is refused before it is read.
+    """ASGI middleware: a request that says it is larger than its path's limit is refused before it is read.
 
     Plain ASGI rather than ``@app.middleware("http")``: that wrapper streams every request and response
     through a task of its own, measured at 4 % of the api's CPU under load."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, by_prefix: dict[str, int] | None = None) -> None:
+        self.app, self.max_bytes, self.by_prefix = app, max_bytes, by_prefix or {}
+
+    def limit(self, path: str) -> int:
+        return next((size for prefix, size in self.by_prefix.items() if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             length = Headers(scope=scope).get("content-length")
-            if length and length.isdigit() and int(length) > self.max_bytes:
+            if length and length.isdigit() and int(length) > self.limit(scope["path"]):
                 refused = JSONResponse({"detail": "요청이 너무 큽니다. 질문을 짧게 줄여 주세요."}, status_code=413)
                 await refused(scope, receive, send)
                 return
@@ -179,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.console_port:
         app.add_middleware(ListenerSplit, console_port=settings.console_port)
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, by_prefix={"/internal/actions/": MAX_ACTION_CALL_BYTES})
 
     @app.exception_handler(OperationalError)
     async def database_unreachable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -266,7 +266,9 @@ class CpuMeter:
 
 async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[Summary]:
     pool = Questions()  # the same sequence for every configuration
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends: reusing one the server is closing
+    # at that moment is a ReadError of the client's making (a browser resends such a request itself).
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as client:
         for text in [*SMALL_TALK, "여권 발급 수수료", "전입신고 방법"]:  # warm-up: encoder, Rasa, database
             await one_turn(client, text, None)

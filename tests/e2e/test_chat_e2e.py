@@ -72,6 +72,34 @@ def test_conversation_continues_with_the_returned_token(stack: Stack) -> None:
     assert sum(1 for e in events if e["event"] == "user") == 2
 
 
+def test_a_long_conversations_action_call_is_not_refused(stack: Stack) -> None:
+    """Rasa posts the whole conversation to the action webhook: by a resident's ~20th question it outgrew
+    the residents' 64 KB body limit, the action failed and every later question got the empty-reply
+    apology. Here Rasa's own tracker of a real conversation, grown as a 45-question one would be, is
+    posted the way Rasa posts it (the per-conversation turn limit keeps a test from typing 45)."""
+    session = None
+    for question, _ in QUESTIONS[:3]:
+        session = chat(stack, question, session).json()["session"]
+    assert session is not None
+    sid = conversation_id(stack, session)
+    tracker = rasa_tracker(stack, sid)
+    tracker["events"] = tracker["events"] * 15
+    domain = httpx.get(
+        f"{stack.rasa_url}/domain", params={"token": stack.rasa_token}, headers={"Accept": "application/json"}
+    ).json()
+    call = {"next_action": "action_answer_faq", "sender_id": sid, "tracker": tracker, "domain": domain}
+    assert len(json.dumps(call).encode()) > 64 * 1024
+    response = httpx.post(
+        f"{stack.api_url}/internal/actions/webhook", params={"token": stack.action_token}, json=call, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    assert any(r.get("text") for r in response.json()["responses"])
+    huge = httpx.post(
+        f"{stack.api_url}/api/v1/chat", content=b"x" * 100_000, headers={"content-type": "application/json"}
+    )
+    assert huge.status_code == 413  # residents' requests keep their limit
+
+
 def test_empty_text_is_refused_in_korean(stack: Stack) -> None:
     response = chat(stack, "   ")
     assert response.status_code == 422
