@@ -82,7 +82,10 @@ class Settings:
     rasa_timeout: float = 3.0
     # Admission control (api/admission.py): turns with Rasa at once, turns that may wait for a place,
     # and how long one may wait before the resident is told the bot is busy (RASA_TIMEOUT starts after).
-    rasa_concurrency: int = 4  # per Rasa replica
+    # Turns with each Rasa replica at once. A turn inside Rasa mostly waits (for the action webhook, for
+    # the api's retrieval), so 4 left both cores part idle: 8 moved the knee from about 30 to 36 turns/s
+    # (evaluation/results/bench_capacity_concurrency.json).
+    rasa_concurrency: int = 8
     # Rasa replicas `minwon run` starts on RASA_PORT, RASA_PORT+1, …; the api hashes each conversation
     # to one of them and fails over to the next when it cannot be reached (api/rasa_client.py).
     rasa_replicas: int = 1
@@ -294,7 +297,7 @@ class Settings:
             rasa_url=(text("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
             rasa_token=text("RASA_TOKEN"),
             rasa_timeout=number("RASA_TIMEOUT", 3.0),
-            rasa_concurrency=max(1, integer("MINWON_RASA_CONCURRENCY", 4)),
+            rasa_concurrency=max(1, integer("MINWON_RASA_CONCURRENCY", 8)),
             rasa_replicas=max(1, integer("MINWON_RASA_REPLICAS", 1)),
             rasa_urls=[url.rstrip("/") for url in items("MINWON_RASA_URLS")],
             rasa_queue=max(0, integer("MINWON_RASA_QUEUE", 400)),

@@ -11,7 +11,8 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``threads0``: ``on`` with the models' own thread defaults (MINWON_MODEL_THREADS=0: torch and TensorFlow
   use every core for each request), the baseline of one thread per request;
 - ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime;
-- ``fp32``: ``on`` with the float ONNX graph (MINWON_ENCODER=onnx), the baseline of the int8 one.
+- ``fp32``: ``on`` with the float ONNX graph (MINWON_ENCODER=onnx), the baseline of the int8 one;
+- ``c4``: ``on`` with four turns at once with Rasa (MINWON_RASA_CONCURRENCY=4), the default before eight.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
@@ -221,6 +222,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     extra = {"MINWON_TURNS_PER_MINUTE_ADDRESS": "1000000", "MINWON_TURNS_PER_MINUTE_SESSION": "1000000"}
     if config == "off":
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
+    if config == "c4":
+        settings.rasa_concurrency = 4
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
     if config in ("torch", "fp32"):
@@ -319,7 +322,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0", "torch", "fp32")
+BASELINES = ("off", "stock", "threads0", "torch", "fp32", "c4")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -329,7 +332,16 @@ def plot(results: list[Summary], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right, cpu) = plt.subplots(1, 3, figsize=(16, 4))
-    styles = {"off": "o--", "stock": "x:", "threads0": "d:", "torch": "v:", "fp32": "<:", "on": "s-", "on2": "^-"}
+    styles = {
+        "off": "o--",
+        "stock": "x:",
+        "threads0": "d:",
+        "torch": "v:",
+        "fp32": "<:",
+        "c4": "D:",
+        "on": "s-",
+        "on2": "^-",
+    }
     for config, style in styles.items():
         rows = sorted((r for r in results if r.config == config and r.scenario == "stress"), key=lambda r: r.offered)
         if not rows:
