@@ -83,8 +83,8 @@ class Settings:
     # Admission control (api/admission.py): turns with Rasa at once, turns that may wait for a place,
     # and how long one may wait before the resident is told the bot is busy (RASA_TIMEOUT starts after).
     # Turns with each Rasa replica at once. A turn inside Rasa mostly waits (for the action webhook, for
-    # the api's retrieval), so 4 left both cores part idle: 8 moved the knee from about 30 to 36 turns/s
-    # (evaluation/results/bench_capacity_concurrency.json).
+    # the api's retrieval), so 4 left both cores part idle: 8 moved the knee from about 26 to 30 turns/s
+    # (evaluation/results/bench_capacity_float_concurrency.json; 30 to 36 with the int8 encoder).
     rasa_concurrency: int = 8
     # Rasa replicas `minwon run` starts on RASA_PORT, RASA_PORT+1, …; the api hashes each conversation
     # to one of them and fails over to the next when it cannot be reached (api/rasa_client.py).
@@ -95,9 +95,10 @@ class Settings:
     # TensorFlow. Turns run side by side, so one thread per request keeps both cores busy without
     # the threads of two requests fighting over them.
     model_threads: int = 1
-    # The query encoder's runtime: ONNX Runtime on the int8 or the float graph (when the model build exported
-    # them), or torch. Each falls back to the next the model folder holds (faq/embedder.py).
-    encoder: EncoderBackend = "int8"
+    # The query encoder's runtime: ONNX Runtime on the float or the int8 graph (when the model build exported
+    # them), or torch. Each falls back to the next the model folder holds (faq/embedder.py). int8 is not
+    # the default: it flips borderline decisions the retrieval thresholds were tuned for on float vectors.
+    encoder: EncoderBackend = "onnx"
     rasa_queue_wait: float = 8.0
     action_token: str = ""
     secret_key: str = ""
@@ -284,7 +285,7 @@ class Settings:
         override = text("MINWON_OFFICE_OVERRIDE").lower()
         if override not in ("", "open", "closed"):
             raise SettingsError(f"MINWON_OFFICE_OVERRIDE must be 'open' or 'closed', got {override!r}")
-        encoder = text("MINWON_ENCODER", "int8").lower() or "int8"
+        encoder = text("MINWON_ENCODER", "onnx").lower() or "onnx"
         if encoder not in get_args(EncoderBackend):
             raise SettingsError(f"MINWON_ENCODER must be 'int8', 'onnx' or 'torch', got {encoder!r}")
         log_format = text("MINWON_LOG_FORMAT", "text").lower() or "text"

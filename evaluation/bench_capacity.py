@@ -11,7 +11,7 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``threads0``: ``on`` with the models' own thread defaults (MINWON_MODEL_THREADS=0: torch and TensorFlow
   use every core for each request), the baseline of one thread per request;
 - ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime;
-- ``fp32``: ``on`` with the float ONNX graph (MINWON_ENCODER=onnx), the baseline of the int8 one;
+- ``int8``: ``on`` with the int8 ONNX graph (MINWON_ENCODER=int8) instead of the float one;
 - ``c4``: ``on`` with four turns at once with Rasa (MINWON_RASA_CONCURRENCY=4), the default before eight.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
@@ -226,8 +226,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         settings.rasa_concurrency = 4
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
-    if config in ("torch", "fp32"):
-        settings.encoder = "torch" if config == "torch" else "onnx"
+    if config in ("torch", "int8"):
+        settings.encoder = "torch" if config == "torch" else "int8"
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
@@ -322,7 +322,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0", "torch", "fp32", "c4")
+BASELINES = ("off", "stock", "threads0", "torch", "c4", "on")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -338,6 +338,7 @@ def plot(results: list[Summary], path: Path) -> None:
         "threads0": "d:",
         "torch": "v:",
         "fp32": "<:",
+        "int8": ">-",
         "c4": "D:",
         "on": "s-",
         "on2": "^-",
@@ -370,7 +371,7 @@ def print_ratios(results: list[Summary]) -> None:
         print(f"\nratios against {baseline} (same run):")
         for (config, scenario, offered), row in sorted(by_key.items()):
             base = by_key.get((baseline, scenario, offered))
-            if config in BASELINES or base is None:
+            if config == baseline or base is None:
                 continue
             p95 = row.p95_ms / base.p95_ms if base.p95_ms else float("nan")
             cpu_row = sum(v for k, v in row.notes.items() if k.startswith("cpu_"))
@@ -395,7 +396,7 @@ def main() -> None:
         help="mean turns of one resident's visit in the open-loop runs (a greeting, a question, a follow-up, "
         "thanks); 0: fifty conversations that never end",
     )
-    parser.add_argument("--configs", default="off,stock,threads0,torch,fp32,on,on2")
+    parser.add_argument("--configs", default="off,stock,threads0,torch,c4,int8,on,on2")
     parser.add_argument("--name", default="bench_capacity", help="results file name in evaluation/results")
     args = parser.parse_args()
     results: list[Summary] = []

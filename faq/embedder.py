@@ -22,7 +22,7 @@ class EmbeddingModelMissing(RuntimeError):
 
 
 class Embedder:
-    def __init__(self, spec: str, threads: int = 0, backend: Backend = "int8") -> None:
+    def __init__(self, spec: str, threads: int = 0, backend: Backend = "onnx") -> None:
         """``threads``: the model's threads for this process (0: the library's default, one per core)."""
         self.spec = spec
         local = Path(spec)

@@ -9,9 +9,11 @@ torch's vectors on a few Korean sentences. Measured on the development machine: 
 query of torch, vectors equal to 1e-7, KorSTS unchanged.
 
 Beside it, ``model.int8.onnx``: the same graph with its MatMul weights quantised to int8 per output
-channel (ONNX Runtime's dynamic quantisation; activations are quantised per call). It is the default
-runtime: about 0.4x the CPU per query of the float export, KorSTS 0.7655 against 0.7684 (test split,
-1,379 pairs). The embedding table stays float: quantising every op, that table included (per tensor),
+channel (ONNX Runtime's dynamic quantisation; activations are quantised per call), served with
+``MINWON_ENCODER=int8``: about 0.4x the CPU per query of the float export, KorSTS 0.7655 against 0.7684
+(test split, 1,379 pairs). Not the default: its slightly different similarities flip borderline
+decisions (choices or an answer, a follow-up's reading) that the retrieval thresholds were tuned for on
+float vectors. The embedding table stays float: quantising every op, that table included (per tensor),
 lost 0.008 KorSTS; per-tensor MatMul scales alone lost 0.009.
 """
 
