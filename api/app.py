@@ -51,8 +51,8 @@ from faq.store import CountyProfile
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 CONSOLE_STATIC = Path(__file__).resolve().parent / "console" / "static"
 MAX_BODY_BYTES = 64 * 1024
-# Rasa posts the whole conversation to the action webhook on every action: a resident's fortieth turn is
-# past 64 KB. Only Rasa holds the token, which is checked before the body is read.
+# Rasa posts the whole conversation to the action webhook on every action: by about a resident's
+# twentieth question it is past 64 KB. Only Rasa holds the token, which is checked before the body is read.
 MAX_ACTION_CALL_BYTES = 16 * 1024 * 1024
 STORAGE_DOWN = (
     "지금 시스템 점검으로 잠시 메시지를 받을 수 없습니다. 보내신 메시지는 잠시 후 자동으로 다시 보내 드립니다."
@@ -66,7 +66,7 @@ class BodyLimit:
     """ASGI middleware: a request that says it is larger than its path's limit is refused before it is read.
 
     Plain ASGI rather than ``@app.middleware("http")``: that wrapper streams every request and response
-    through a task of its own, measured at 4 % of the api's CPU under load."""
+    through a task of its own: about 4 % of the api's Python samples under load (py-spy)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, by_prefix: dict[str, int] | None = None) -> None:
         self.app, self.max_bytes, self.by_prefix = app, max_bytes, by_prefix or {}
