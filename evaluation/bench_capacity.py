@@ -226,8 +226,10 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         settings.rasa_concurrency = 4
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
-    if config in ("torch", "int8"):
-        settings.encoder = "torch" if config == "torch" else "int8"
+    if config == "torch":
+        settings.encoder = "torch"
+    if config == "int8":
+        settings.encoder = "int8"
     if config == "on2":  # two Rasa replicas: Rasa's NLU is single-threaded, a 2-core machine has two
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
@@ -337,7 +339,6 @@ def plot(results: list[Summary], path: Path) -> None:
         "stock": "x:",
         "threads0": "d:",
         "torch": "v:",
-        "fp32": "<:",
         "int8": ">-",
         "c4": "D:",
         "on": "s-",
