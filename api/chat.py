@@ -15,7 +15,7 @@ from api.admission import Admission, Saturated
 from api.degraded import BUSY, NOTE, DegradedReason, DegradedReply, DegradedResponder
 from api.handoff import texts
 from api.handoff.desk import HandoffDesk
-from api.handoff.store import EarlierMessage, Status, StoredMessage, TurnRecord
+from api.handoff.store import EarlierMessage, Replay, Status, StoredMessage, TurnRecord
 from api.kinds import DECISION_OUTCOMES, DeskState, Sender, TurnOutcome, TurnResultKind
 from api.messages import MessageRejected, clean_text
 from api.privacy import mask_pii
@@ -196,8 +196,8 @@ class ChatService:
         except Saturated as busy:
             return await self._busy(conversation_id, text, busy, client_id, earlier)
         if raw is None:
-            return await self._without_rasa(conversation_id, text, said)
-        return await self._answer(conversation_id, said, shape_replies(raw), status)
+            return await self._without_rasa(conversation_id, text, said, client_id)
+        return await self._answer(conversation_id, said, shape_replies(raw), status, client_id)
 
     async def _held(
         self, conversation_id: str, text: str, client_id: str | None, earlier: EarlierMessage | None
@@ -207,8 +207,16 @@ class ChatService:
         return TurnResult(messages=[], handoff=self.desk.public_status(status))
 
     async def _answer(
-        self, conversation_id: str, said: StoredMessage, shaped: ShapedReply, status: Status
+        self,
+        conversation_id: str,
+        said: StoredMessage,
+        shaped: ShapedReply,
+        status: Status,
+        client_id: str | None = None,
+        degraded: bool = False,
     ) -> TurnResult:
+        """Store the replies and how the turn ended; with ``client_id``, the answer for the message's
+        retries too, in the same transaction when the replies are the whole answer."""
         replies = shaped.messages
         for reply in replies:
             reply.text = self.county.fill_markers(reply.text)
@@ -219,14 +227,19 @@ class ChatService:
             replies = [BotMessage(text=NO_REPLY, buttons=[Button.model_validate(texts.BUTTON_HANDOFF)])]
         items = [(r.text, [b.model_dump(exclude_none=True) for b in r.buttons] or None) for r in replies]
         turn = turn_record(shaped)
-        stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context, turn, said.id)
+        # Feedback and a handoff request are stored after the replies; such an answer's replay is kept
+        # once the whole answer is known (OncePerMessage).
+        whole = client_id is not None and shaped.feedback is None and not shaped.wants_human
+        replay = Replay([], self.desk.public_status(status), degraded=degraded) if whole else None
+        stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context, turn, said.id, replay)
         stored = [BotMessage.from_stored(m) for m in stored_replies]
         if shaped.feedback is not None:
             await self._record_feedback(conversation_id, shaped.feedback)
         if shaped.wants_human:
             status, notices = await self.desk.request(conversation_id)
             stored.extend(BotMessage.from_stored(m) for m in notices)
-        return TurnResult(messages=stored, handoff=self.desk.public_status(status))
+        handoff = self.desk.public_status(status)
+        return TurnResult(messages=stored, handoff=handoff, degraded=degraded, replay_stored=whole)
 
     async def _busy(
         self,
@@ -244,18 +257,26 @@ class ChatService:
         said, status = await self._resident(conversation_id, text, client_id, earlier)
         if status.state is not DeskState.BOT:
             return TurnResult(messages=[], handoff=self.desk.public_status(status))
-        return await self._degraded(conversation_id, said, reply, status)
+        return await self._degraded(conversation_id, said, reply, status, client_id)
 
-    async def _without_rasa(self, conversation_id: str, text: str, said: StoredMessage) -> TurnResult:
+    async def _without_rasa(
+        self, conversation_id: str, text: str, said: StoredMessage, client_id: str | None = None
+    ) -> TurnResult:
         """Rasa is down or too slow: answer from retrieval where it can, else the apology and a person."""
         reply = await self.degraded.reply(text, self._retriever(), DegradedReason.DOWN, only_answers=False)
         if reply is None:
             await self.desk.record_turn(conversation_id, said.id, TurnRecord(TurnOutcome.RASA_DOWN))
             return await self._rasa_down(conversation_id)
-        return await self._degraded(conversation_id, said, reply, await self.desk.status(conversation_id))
+        status = await self.desk.status(conversation_id)
+        return await self._degraded(conversation_id, said, reply, status, client_id)
 
     async def _degraded(
-        self, conversation_id: str, said: StoredMessage, reply: DegradedReply, status: Status
+        self,
+        conversation_id: str,
+        said: StoredMessage,
+        reply: DegradedReply,
+        status: Status,
+        client_id: str | None = None,
     ) -> TurnResult:
         shaped = ShapedReply(
             messages=[
@@ -268,9 +289,7 @@ class ChatService:
         if shaped.messages and not reply.wants_human:
             offer = [Button.model_validate(b) for b in self.desk.unavailable_buttons()]
             shaped.messages.append(BotMessage(text=NOTE, buttons=offer))
-        result = await self._answer(conversation_id, said, shaped, status)
-        result.degraded = True
-        return result
+        return await self._answer(conversation_id, said, shaped, status, client_id, degraded=True)
 
     def _retriever(self) -> Retriever | None:
         return self.knowledge.current() if self.knowledge is not None else None

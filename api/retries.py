@@ -79,6 +79,6 @@ class OncePerMessage:
         return result
 
     async def _keep(self, conversation_id: str, client_id: str, result: TurnResult) -> None:
-        if result.busy:  # nothing was stored: the same message sent again is a new try
+        if result.busy or result.replay_stored:  # busy: nothing was stored, the same message sent again is a new try
             return
         await self.desk.record_replay(conversation_id, client_id, result.as_replay())

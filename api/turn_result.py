@@ -42,6 +42,8 @@ class TurnResult(BaseModel):
     busy: bool = False
     retry_after: int | None = None
     degraded: bool = False  # answered from retrieval without the dialogue engine
+    # Its replay was stored with the replies (one transaction less); never sent to a channel.
+    replay_stored: bool = Field(default=False, exclude=True)
 
     @classmethod
     def replayed(cls, replay: Replay) -> TurnResult:

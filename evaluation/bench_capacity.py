@@ -12,7 +12,8 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
   use every core for each request), the baseline of one thread per request;
 - ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime;
 - ``int8``: ``on`` with the int8 ONNX graph (MINWON_ENCODER=int8) instead of the float one;
-- ``c4``: ``on`` with four turns at once with Rasa (MINWON_RASA_CONCURRENCY=4), the default before eight.
+- ``c4``: ``on`` with four turns at once with Rasa (MINWON_RASA_CONCURRENCY=4), the default before eight;
+- ``c16``: ``on`` with sixteen turns at once with Rasa (MINWON_RASA_CONCURRENCY=16).
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
@@ -224,6 +225,8 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
     if config == "c4":
         settings.rasa_concurrency = 4
+    if config == "c16":
+        settings.rasa_concurrency = 16
     if config == "threads0":
         settings.model_threads = 0  # both children take it from these settings
     if config == "torch":
@@ -341,6 +344,7 @@ def plot(results: list[Summary], path: Path) -> None:
         "torch": "v:",
         "int8": ">-",
         "c4": "D:",
+        "c16": "P:",
         "on": "s-",
         "on2": "^-",
     }

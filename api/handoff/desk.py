@@ -113,10 +113,12 @@ class HandoffDesk:
         context: dict[str, Any] | None,
         turn: TurnRecord | None = None,
         resident_message_id: int | None = None,
+        replay: Replay | None = None,
     ) -> list[StoredMessage]:
-        """The bot's replies, what it tried and how the resident's turn ended, in one transaction."""
+        """The bot's replies, what it tried and how the resident's turn ended (and, given ``replay``, the
+        answer for the message's retries), in one transaction."""
         stored = await asyncio.to_thread(
-            self._store.add_bot_turn, conversation_id, replies, context, turn, resident_message_id
+            self._store.add_bot_turn, conversation_id, replies, context, turn, resident_message_id, replay
         )
         if stored:
             self._announce(conversation_id, queue=False)

@@ -195,15 +195,35 @@ class HandoffStore:
         context: dict[str, Any] | None,
         turn: TurnRecord | None = None,
         resident_message_id: int | None = None,
+        replay: Replay | None = None,
     ) -> list[StoredMessage]:
         """A bot turn's replies, what the bot tried (shown to an officer who takes over) and how the
-        resident's turn ended, in one transaction."""
+        resident's turn ended, in one transaction.
+
+        ``replay``: when these replies are the whole answer, how the resident message is answered for
+        its retries (its ``message_ids`` are these replies), kept in the same transaction."""
         with self.db.session() as session:
-            stored = [self._add(session, conversation_id, Sender.BOT, text, buttons) for text, buttons in items]
+            conversation = self._conversation(session, conversation_id)
+            conversation.updated_at = utcnow()
             if context is not None:
-                self._conversation(session, conversation_id).bot_context = context
+                conversation.bot_context = context
+            messages = [
+                Message(
+                    conversation_id=conversation_id,
+                    sender=Sender.BOT,
+                    text=text,
+                    buttons={"items": buttons} if buttons else None,
+                )
+                for text, buttons in items
+            ]
+            session.add_all(messages)
             if turn is not None:
                 self._record_turn(session, conversation_id, resident_message_id, turn)
+            session.flush()  # one round of statements for the whole turn, not one per reply
+            stored = [_stored(message) for message in messages]
+            if replay is not None and resident_message_id is not None:
+                replay.message_ids = [m.id for m in stored]
+                session.execute(update(Message).where(Message.id == resident_message_id).values(replay=replay.stored()))
             return stored
 
     def record_turn(self, conversation_id: str, resident_message_id: int | None, turn: TurnRecord) -> None:
