@@ -95,7 +95,10 @@ def build_services(settings: Settings) -> Services:
     rasa = RasaClient(settings.rasa_endpoints, settings.rasa_token, settings.rasa_timeout, metrics)
     knowledge = Knowledge(settings)
     kb = KnowledgeService(settings, db, knowledge)
-    admission = Admission(settings.rasa_concurrency * rasa.replicas, settings.rasa_queue, settings.rasa_queue_wait)
+    # Rasa's turns at once are shared by every api process sending to it (MINWON_API_REPLICAS): two processes
+    # each admitting the whole capacity doubled what Rasa got and timed turns out (bench_capacity r2).
+    at_once = max(1, -(-settings.rasa_concurrency * rasa.replicas // settings.api_replicas))
+    admission = Admission(at_once, settings.rasa_queue, settings.rasa_queue_wait)
     metrics.watch(desk, knowledge, db, admission)
     county = CountyProfile.load(settings.county_file)
     return Services(

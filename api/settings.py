@@ -363,6 +363,7 @@ class Settings:
             "RASA_TIMEOUT": str(self.rasa_timeout),
             "MINWON_RASA_CONCURRENCY": str(self.rasa_concurrency),
             "MINWON_RASA_REPLICAS": str(self.rasa_replicas),
+            "MINWON_API_REPLICAS": str(self.api_replicas),
             "MINWON_RASA_QUEUE": str(self.rasa_queue),
             "MINWON_MODEL_THREADS": str(self.model_threads),
             "MINWON_ENCODER": self.encoder,

@@ -13,7 +13,12 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``torch``: ``on`` with the query encoder on torch (MINWON_ENCODER=torch), the baseline of ONNX Runtime;
 - ``int8``: ``on`` with the int8 ONNX graph (MINWON_ENCODER=int8) instead of the float one;
 - ``c4``: ``on`` with four turns at once with Rasa (MINWON_RASA_CONCURRENCY=4), the default before eight;
-- ``c16``: ``on`` with sixteen turns at once with Rasa (MINWON_RASA_CONCURRENCY=16).
+- ``c16``: ``on`` with sixteen turns at once with Rasa (MINWON_RASA_CONCURRENCY=16);
+- ``pg``: ``on`` on PostgreSQL and Redis (a scratch database on MINWON_BENCH_PG_ADMIN's server; Rasa's
+  trackers in it too), the baseline of the replicated stack;
+- ``r2``: ``pg`` with two api processes and two Rasa replicas (MINWON_API_REPLICAS=2,
+  MINWON_RASA_REPLICAS=2); each turn goes to either api process at random, as behind a load balancer
+  without sticky sessions.
 
 Each scenario also reports the CPU each process spent per turn (from /proc), so "less CPU per turn" is
 a measured ratio, not an impression.
@@ -50,6 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from api.runner import Stack, free_ports
 from api.settings import Settings
@@ -59,6 +65,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CASES = Path(__file__).resolve().parent / "cases" / "dev.jsonl"
 SMALL_TALK = ["안녕하세요", "감사합니다", "도움이 됐어요", "안녕하세요 궁금한 게 있어요"]
 MAX_TRIES = 20  # a resident gives up after this many "busy" answers in a row
+PG_ADMIN = os.environ.get("MINWON_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("MINWON_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+SHARED = ("pg", "r2")  # configurations on PostgreSQL + Redis
 
 
 # Endings that keep a question's meaning; with them the dev set gives more texts than one run sends.
@@ -112,7 +121,18 @@ class Summary:
     notes: dict[str, float] = field(default_factory=dict)
 
 
-async def one_turn(client: httpx.AsyncClient, text: str, session: str | None) -> tuple[Outcome, str | None]:
+class Spread:
+    """The api processes of a stack as one client: each request to any of them, at random."""
+
+    def __init__(self, clients: list[httpx.AsyncClient], seed: int = 7) -> None:
+        self.clients = clients
+        self.draw = random.Random(seed)
+
+    async def post(self, url: str, json: dict[str, object]) -> httpx.Response:
+        return await self.draw.choice(self.clients).post(url, json=json)
+
+
+async def one_turn(client: Spread, text: str, session: str | None) -> tuple[Outcome, str | None]:
     client_id = uuid.uuid4().hex
     started = time.perf_counter()
     retries = 0
@@ -163,7 +183,7 @@ def summarise(scenario: str, config: str, offered: float, outcomes: list[Outcome
     )
 
 
-async def burst(client: httpx.AsyncClient, pool: Questions, residents: int, config: str) -> Summary:
+async def burst(client: Spread, pool: Questions, residents: int, config: str) -> Summary:
     gate = asyncio.Event()
 
     async def resident() -> Outcome:
@@ -180,7 +200,7 @@ async def burst(client: httpx.AsyncClient, pool: Questions, residents: int, conf
 
 
 async def open_loop(
-    client: httpx.AsyncClient,
+    client: Spread,
     pool: Questions,
     rate: float,
     seconds: float,
@@ -220,6 +240,10 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     settings.metrics_port = 0  # the default scrape port may belong to a running install
     # The bench's conversations go to a scratch database, never the operator's.
     settings.database_url = f"sqlite:///{scratch / f'bench-{config}.db'}"
+    if config in SHARED:
+        settings.database_url, settings.redis_url = scratch_postgres(config), REDIS_URL
+    if config == "r2":
+        settings.api_replicas = settings.rasa_replicas = 2
     extra = {"MINWON_TURNS_PER_MINUTE_ADDRESS": "1000000", "MINWON_TURNS_PER_MINUTE_SESSION": "1000000"}
     if config == "off":
         extra |= {"MINWON_RASA_CONCURRENCY": "1000000", "MINWON_RASA_QUEUE": "0"}
@@ -247,6 +271,20 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     finally:
         os.environ.pop("MINWON_RASA_STOCK", None)
     return stack
+
+
+def scratch_postgres(config: str) -> str:
+    """A fresh database for one configuration (dropped by drop_postgres once its stack has stopped)."""
+    name = f"minwon_bench_{config}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres(config: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "minwon_bench_{config}" WITH (FORCE)')
 
 
 def cpu_seconds(pid: int) -> float:
@@ -282,7 +320,9 @@ async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[S
     # Idle connections are dropped before uvicorn's 5 s keep-alive ends: reusing one the server is closing
     # at that moment is a ReadError of the client's making (a browser resends such a request itself).
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=2.0)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as client:
+    clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=limits) for url in stack.api_urls]
+    client = Spread(clients)
+    try:
         for text in [*SMALL_TALK, "여권 발급 수수료", "전입신고 방법"]:  # warm-up: encoder, Rasa, database
             await one_turn(client, text, None)
         meter = CpuMeter(stack)
@@ -301,6 +341,9 @@ async def measure(stack: Stack, config: str, args: argparse.Namespace) -> list[S
                 meter.per_turn(await open_loop(client, pool, rate, args.seconds, "stress", config, args.visit_turns))
             )
             print_row(results[-1])
+    finally:
+        for each in clients:
+            await each.aclose()
     rss = {name: round(rss_mb(process.pid)) for name, process in stack.processes.items()}
     for summary in results:
         summary.notes.update({f"rss_{name}_mb": value for name, value in rss.items()})
@@ -327,7 +370,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0", "torch", "c4", "on")
+BASELINES = ("off", "stock", "threads0", "torch", "c4", "on", "pg")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -345,6 +388,8 @@ def plot(results: list[Summary], path: Path) -> None:
         "int8": ">-",
         "c4": "D:",
         "c16": "P:",
+        "pg": "h:",
+        "r2": "*-",
         "on": "s-",
         "on2": "^-",
     }
@@ -408,11 +453,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch:
         for config in args.configs.split(","):
             print(f"[bench] admission {config}: starting a stack", flush=True)
-            stack = start_stack(config, Settings.from_env(), Path(scratch))
             try:
-                results.extend(asyncio.run(measure(stack, config, args)))
+                stack = start_stack(config, Settings.from_env(), Path(scratch))
+                try:
+                    results.extend(asyncio.run(measure(stack, config, args)))
+                finally:
+                    stack.stop()
             finally:
-                stack.stop()
+                if config in SHARED:
+                    drop_postgres(config)
     print_ratios(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(

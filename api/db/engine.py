@@ -17,6 +17,7 @@ from api.settings import normalise_database_url, redact_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger("minwon.db")
+MIGRATION_LOCK = 0x6D696E776F6E  # "minwon": the advisory lock key of schema upgrades
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,8 +63,14 @@ class Database:
         return config
 
     def upgrade(self) -> None:
-        """Apply pending Alembic migrations (idempotent, safe at every start)."""
+        """Apply pending Alembic migrations (idempotent, safe at every start, and with several api
+        processes starting at once on one PostgreSQL database: they take turns, the later ones find the
+        schema up to date)."""
         with self.engine.begin() as connection:
+            if self.backend == "postgresql":
+                # Held until this transaction ends; without it two processes creating alembic_version at
+                # the same moment fail with a duplicate key in pg_type.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config = self.alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

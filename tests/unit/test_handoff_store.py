@@ -148,3 +148,34 @@ def test_purge_deletes_only_what_is_past_retention(db: Database, store: HandoffS
     assert store.messages("old-conv") == []
     assert len(store.messages("idle-but-kept")) == 1 and len(store.messages("new-conv")) == 1
     assert store.status("old-but-waiting").state == "waiting"  # an open handoff is never purged
+
+
+def test_api_processes_starting_at_once_on_a_fresh_postgres_all_come_up(tmp_path) -> None:
+    """MINWON_API_REPLICAS=N starts N processes together; each brings the schema up to date at start."""
+    from tests.databases import throwaway_postgres
+
+    with throwaway_postgres() as url:
+        databases = [Database(url) for _ in range(4)]
+        start = threading.Barrier(len(databases))
+        failures: list[Exception] = []
+
+        def come_up(database: Database) -> None:
+            start.wait()
+            try:
+                database.upgrade()
+            except Exception as exc:  # noqa: BLE001 (whatever a replica's start-up would die of)
+                failures.append(exc)
+
+        threads = [threading.Thread(target=come_up, args=(d,)) for d in databases]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        try:
+            assert failures == []
+            assert {"conversations", "messages", "alembic_version"} <= set(
+                inspect(databases[0].engine).get_table_names()
+            )
+        finally:
+            for database in databases:
+                database.dispose()
