@@ -16,6 +16,7 @@ Each run starts its own Rasa + api (the same trained model and index) once per c
 - ``c16``: ``on`` with sixteen turns at once with Rasa (MINWON_RASA_CONCURRENCY=16);
 - ``pg``: ``on`` on PostgreSQL and Redis (a scratch database on MINWON_BENCH_PG_ADMIN's server; Rasa's
   trackers in it too), the baseline of the replicated stack;
+- ``pgstock``: ``pg`` with Rasa as shipped (MINWON_RASA_STOCK=1), the baseline of the shortcuts there;
 - ``r2``: ``pg`` with two api processes and two Rasa replicas (MINWON_API_REPLICAS=2,
   MINWON_RASA_REPLICAS=2); each turn goes to either api process at random, as behind a load balancer
   without sticky sessions.
@@ -67,7 +68,7 @@ SMALL_TALK = ["안녕하세요", "감사합니다", "도움이 됐어요", "안�
 MAX_TRIES = 20  # a resident gives up after this many "busy" answers in a row
 PG_ADMIN = os.environ.get("MINWON_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("MINWON_BENCH_REDIS", "redis://127.0.0.1:6379/14")
-SHARED = ("pg", "r2")  # configurations on PostgreSQL + Redis
+SHARED = ("pg", "pgstock", "r2")  # configurations on PostgreSQL + Redis
 
 
 # Endings that keep a question's meaning; with them the dev set gives more texts than one run sends.
@@ -261,7 +262,7 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
         settings.rasa_replicas = 2
     stack = Stack(settings, log_dir=scratch / f"logs-{config}", extra_env=extra)
     # Rasa's environment is copied from this process's when it starts.
-    os.environ["MINWON_RASA_STOCK"] = "1" if config == "stock" else "0"
+    os.environ["MINWON_RASA_STOCK"] = "1" if config in ("stock", "pgstock") else "0"
     try:
         stack.start()
         stack.wait_ready(timeout=600, say=lambda line: print(line, flush=True))
@@ -370,7 +371,7 @@ def error_kinds(s: Summary) -> str:
     return " ".join(f"{k[7:]}={v:.0f}" for k, v in s.notes.items() if k.startswith("errors_"))
 
 
-BASELINES = ("off", "stock", "threads0", "torch", "c4", "on", "pg")
+BASELINES = ("off", "stock", "threads0", "torch", "c4", "on", "pgstock", "pg")
 
 
 def plot(results: list[Summary], path: Path) -> None:
@@ -389,6 +390,7 @@ def plot(results: list[Summary], path: Path) -> None:
         "c4": "D:",
         "c16": "P:",
         "pg": "h:",
+        "pgstock": "1:",
         "r2": "*-",
         "on": "s-",
         "on2": "^-",

@@ -1,4 +1,4 @@
-"""The two Rasa shortcuts (bot/components/rasa_speedups.py) change nothing Rasa decides (Rasa env)."""
+"""The Rasa shortcuts (bot/components/rasa_speedups.py) change nothing Rasa decides (Rasa env)."""
 
 from __future__ import annotations
 
@@ -59,3 +59,29 @@ def test_events_deserialise_to_the_same_classes() -> None:
     assert Event.resolve_by_type("topic") is None
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
+
+
+def test_the_tracker_schema_is_looked_up_until_found_then_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the real PostgreSQL: a missing schema still fails every time; a found one is not asked again."""
+    import sqlalchemy as sa
+    from rasa.core import tracker_store
+    from sqlalchemy.orm import sessionmaker
+
+    assert rasa_speedups.apply() is True
+    engine = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres")
+    lookups: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: lookups.append(a[2]) if "schemata" in a[2] else None)
+    session = sessionmaker(engine)()
+    try:
+        monkeypatch.setenv(tracker_store.POSTGRESQL_SCHEMA, "minwon_no_such_schema")
+        for _ in range(2):
+            with pytest.raises(ValueError, match="minwon_no_such_schema"):
+                tracker_store.ensure_schema_exists(session)
+        assert len(lookups) == 2
+        monkeypatch.setenv(tracker_store.POSTGRESQL_SCHEMA, "public")
+        for _ in range(3):
+            tracker_store.ensure_schema_exists(session)
+        assert len(lookups) == 3  # asked once, then remembered
+    finally:
+        session.close()
+        engine.dispose()
