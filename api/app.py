@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -97,7 +98,7 @@ def build_services(settings: Settings) -> Services:
     kb = KnowledgeService(settings, db, knowledge)
     # Rasa's turns at once are shared by every api process sending to it (MINWON_API_REPLICAS): two processes
     # each admitting the whole capacity doubled what Rasa got and timed turns out (bench_capacity r2).
-    at_once = max(1, -(-settings.rasa_concurrency * rasa.replicas // settings.api_replicas))
+    at_once = max(1, math.ceil(settings.rasa_concurrency * rasa.replicas / settings.api_replicas))
     admission = Admission(at_once, settings.rasa_queue, settings.rasa_queue_wait)
     metrics.watch(desk, knowledge, db, admission)
     county = CountyProfile.load(settings.county_file)

@@ -230,7 +230,8 @@ class ChatService:
         # Feedback and a handoff request are stored after the replies; such an answer's replay is kept
         # once the whole answer is known (OncePerMessage).
         whole = client_id is not None and shaped.feedback is None and not shaped.wants_human
-        replay = Replay([], self.desk.public_status(status), degraded=degraded) if whole else None
+        handoff = self.desk.public_status(status)
+        replay = Replay([], handoff, degraded=degraded) if whole else None
         stored_replies = await self.desk.record_bot_turn(conversation_id, items, shaped.context, turn, said.id, replay)
         stored = [BotMessage.from_stored(m) for m in stored_replies]
         if shaped.feedback is not None:
@@ -238,7 +239,7 @@ class ChatService:
         if shaped.wants_human:
             status, notices = await self.desk.request(conversation_id)
             stored.extend(BotMessage.from_stored(m) for m in notices)
-        handoff = self.desk.public_status(status)
+            handoff = self.desk.public_status(status)
         return TurnResult(messages=stored, handoff=handoff, degraded=degraded, replay_stored=whole)
 
     async def _busy(

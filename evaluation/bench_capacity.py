@@ -52,6 +52,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -235,14 +237,31 @@ async def open_loop(
     return summarise(scenario, config, rate, list(outcomes), time.perf_counter() - started)
 
 
-def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
+@contextmanager
+def database_for(config: str, scratch: Path) -> Iterator[str]:
+    """The configuration's own database: a SQLite file in ``scratch``, or for the PostgreSQL configurations a
+    fresh database on PG_ADMIN's server, dropped when the configuration is done (never the operator's)."""
+    if config not in SHARED:
+        yield f"sqlite:///{scratch / f'bench-{config}.db'}"
+        return
+    name = f"minwon_bench_{config}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # left by a run that was killed
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_stack(config: str, settings: Settings, scratch: Path, database_url: str) -> Stack:
     api_port, rasa_port = free_ports(2)
     settings.port, settings.rasa_port = api_port, rasa_port
     settings.metrics_port = 0  # the default scrape port may belong to a running install
-    # The bench's conversations go to a scratch database, never the operator's.
-    settings.database_url = f"sqlite:///{scratch / f'bench-{config}.db'}"
+    settings.database_url = database_url
     if config in SHARED:
-        settings.database_url, settings.redis_url = scratch_postgres(config), REDIS_URL
+        settings.redis_url = REDIS_URL
     if config == "r2":
         settings.api_replicas = settings.rasa_replicas = 2
     extra = {"MINWON_TURNS_PER_MINUTE_ADDRESS": "1000000", "MINWON_TURNS_PER_MINUTE_SESSION": "1000000"}
@@ -272,20 +291,6 @@ def start_stack(config: str, settings: Settings, scratch: Path) -> Stack:
     finally:
         os.environ.pop("MINWON_RASA_STOCK", None)
     return stack
-
-
-def scratch_postgres(config: str) -> str:
-    """A fresh database for one configuration (dropped by drop_postgres once its stack has stopped)."""
-    name = f"minwon_bench_{config}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_postgres(config: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "minwon_bench_{config}" WITH (FORCE)')
 
 
 def cpu_seconds(pid: int) -> float:
@@ -455,15 +460,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch:
         for config in args.configs.split(","):
             print(f"[bench] admission {config}: starting a stack", flush=True)
-            try:
-                stack = start_stack(config, Settings.from_env(), Path(scratch))
+            with database_for(config, Path(scratch)) as database_url:
+                stack = start_stack(config, Settings.from_env(), Path(scratch), database_url)
                 try:
                     results.extend(asyncio.run(measure(stack, config, args)))
                 finally:
                     stack.stop()
-            finally:
-                if config in SHARED:
-                    drop_postgres(config)
     print_ratios(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(

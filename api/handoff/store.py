@@ -174,19 +174,35 @@ class HandoffStore:
         officer: User | None = None,
         client_id: str | None = None,
     ) -> StoredMessage:
+        [stored] = self._add_all(session, conversation_id, sender, [(text, buttons)], officer, client_id)
+        return stored
+
+    def _add_all(
+        self,
+        session: Session,
+        conversation_id: str,
+        sender: Sender,
+        items: list[tuple[str, Buttons | None]],
+        officer: User | None = None,
+        client_id: str | None = None,
+    ) -> list[StoredMessage]:
+        """Messages of one sender, in order, with one flush for all of them (their ids are known after)."""
         conversation = self._conversation(session, conversation_id)
         conversation.updated_at = utcnow()
-        message = Message(
-            conversation_id=conversation_id,
-            sender=sender,
-            text=text,
-            buttons={"items": buttons} if buttons else None,
-            officer_id=officer.id if officer else None,
-            client_id=client_id,
-        )
-        session.add(message)
+        messages = [
+            Message(
+                conversation_id=conversation_id,
+                sender=sender,
+                text=text,
+                buttons={"items": buttons} if buttons else None,
+                officer_id=officer.id if officer else None,
+                client_id=client_id,
+            )
+            for text, buttons in items
+        ]
+        session.add_all(messages)
         session.flush()
-        return _stored(message, _officer_label(officer))
+        return [_stored(message, _officer_label(officer)) for message in messages]
 
     def add_bot_turn(
         self,
@@ -203,24 +219,11 @@ class HandoffStore:
         ``replay``: when these replies are the whole answer, how the resident message is answered for
         its retries (its ``message_ids`` are these replies), kept in the same transaction."""
         with self.db.session() as session:
-            conversation = self._conversation(session, conversation_id)
-            conversation.updated_at = utcnow()
+            stored = self._add_all(session, conversation_id, Sender.BOT, items)
             if context is not None:
-                conversation.bot_context = context
-            messages = [
-                Message(
-                    conversation_id=conversation_id,
-                    sender=Sender.BOT,
-                    text=text,
-                    buttons={"items": buttons} if buttons else None,
-                )
-                for text, buttons in items
-            ]
-            session.add_all(messages)
+                self._conversation(session, conversation_id).bot_context = context
             if turn is not None:
                 self._record_turn(session, conversation_id, resident_message_id, turn)
-            session.flush()  # one round of statements for the whole turn, not one per reply
-            stored = [_stored(message) for message in messages]
             if replay is not None and resident_message_id is not None:
                 replay.message_ids = [m.id for m in stored]
                 session.execute(update(Message).where(Message.id == resident_message_id).values(replay=replay.stored()))
